@@ -1,0 +1,24 @@
+#pragma once
+// CPU forward pass (Eigen) for every family, producing a Trace.
+#include <span>
+
+#include "core/forward/trace.h"
+#include "core/model/model.h"
+#include "core/util/result.h"
+
+namespace tl {
+
+struct ForwardInput {
+  std::vector<int> ids;
+  std::vector<int> token_types;     // optional (BERT segments); empty = all zeros
+  std::vector<int> attention_mask;  // optional 1/0 per token (0 = padding); empty = all ones
+};
+
+struct ForwardOptions {
+  Precision precision = Precision::Float32;
+};
+
+// Errors: ids out of vocabulary, sequence longer than max positions, bad token types.
+Result<Trace> forward(const Model& model, const ForwardInput& input, const ForwardOptions& options = {});
+
+}  // namespace tl
