@@ -1,2 +1,27 @@
+// tensorlens-cli: every analysis of TensorLens Studio from the command line. Each subcommand lives
+// in its own cmd_*.cpp and registers itself here. Errors print one line and exit with status 1.
 #include <cstdio>
-int main() { std::puts("tensorlens-cli"); return 0; }
+
+#include "app/cli/cli_common.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"TensorLens Studio command line: inspect transformer models through the TensorLens operator"};
+  app.set_version_flag("--version", std::string("tensorlens-cli ") + TL_VERSION);
+  app.require_subcommand(1);
+  tl::cli::register_info(app);
+  tl::cli::register_tokenize(app);
+  tl::cli::register_predict(app);
+  tl::cli::register_forward(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const tl::cli::CliError& e) {
+    std::fprintf(stderr, "tensorlens-cli: error: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tensorlens-cli: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,62 @@
+#pragma once
+// Shared pieces of tensorlens-cli: model/tokenizer selection (--model DIR or the embedded default),
+// the sentence input options every analysis command accepts, and one-line errors.
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "core/forward/forward.h"
+#include "core/model/model.h"
+#include "core/tokenizer/tokenizer.h"
+
+namespace tl::cli {
+
+// Thrown by commands; main() prints "tensorlens-cli: error: <message>" and exits with status 1.
+struct CliError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// --model DIR (optional everywhere; default: the embedded stories260K).
+struct ModelOption {
+  std::string dir;
+  void add_to(CLI::App& cmd);
+  bool is_embedded() const { return dir.empty(); }
+  std::shared_ptr<const Model> load_model() const;   // throws CliError
+  Tokenizer load_tokenizer() const;                  // throws CliError
+};
+
+// --text T [--text-pair T2] | --ids 1,2,3 [--token-types 0,0,1]
+struct InputOptions {
+  std::string text;
+  std::optional<std::string> text_pair;
+  std::vector<int> ids;
+  std::vector<int> token_types;
+  void add_to(CLI::App& cmd);
+};
+
+// The tokenized (or given) input, ready for forward().
+struct PreparedInput {
+  ForwardInput forward;
+  Encoding encoding;       // token strings and spans (synthesised from ids for --ids)
+  std::string text;        // for provenance ("" for --ids)
+  std::vector<std::string> labels;  // display labels per token
+};
+
+PreparedInput prepare_input(const InputOptions& in, const Tokenizer& tok, const Model& model);
+Trace run_forward(const Model& model, const PreparedInput& in, Precision precision = Precision::Float32);
+
+// Escapes control characters for one-line display.
+std::string printable(const std::string& s);
+// Parses "1,2,3" (CLI11 also accepts repeated values).
+std::vector<int> parse_int_list(const std::string& s);
+
+// Each command registers itself on the app; run() is invoked when it was selected.
+void register_info(CLI::App& app);
+void register_tokenize(CLI::App& app);
+void register_predict(CLI::App& app);
+void register_forward(CLI::App& app);
+
+}  // namespace tl::cli
