@@ -12,6 +12,11 @@ struct ForwardInput {
   std::vector<int> ids;
   std::vector<int> token_types;     // optional (BERT segments); empty = all zeros
   std::vector<int> attention_mask;  // optional 1/0 per token (0 = padding); empty = all ones
+  // Optional [N, D] rows used instead of the token-embedding lookup (position and token-type
+  // embeddings are still added, as Hugging Face's inputs_embeds path does). Gradient methods
+  // (integrated gradients, saliency) and finite-difference tests feed perturbed inputs here;
+  // `ids` must still be given (same length) for labels and the MLM/unembedding side.
+  MatD inputs_embeds;
 };
 
 struct ForwardOptions {
