@@ -3,6 +3,7 @@
 // fields (GPT-2 n_inner, RoBERTa position offset, NeoX rotary_pct, Llama GQA and biases). Sizes are
 // bounded and the total parameter memory is computed before anything is allocated.
 #include <cmath>
+#include <cstdio>
 #include <optional>
 #include <nlohmann/json.hpp>
 
@@ -270,10 +271,13 @@ Result<ModelSpec> parse_config(std::string_view text, std::string_view source_na
   // Every size is bounded above, so this product cannot overflow; refuse before any allocation.
   const std::int64_t params = s.parameter_count();
   const double bytes = double(params) * sizeof(float);
-  if (bytes > kMaxParameterBytes)
-    return r.error("model needs " + std::to_string(params) + " parameters = " + std::to_string(bytes / double(1ull << 30)) +
+  if (bytes > kMaxParameterBytes) {
+    char gib[32];
+    std::snprintf(gib, sizeof gib, "%.1f", bytes / double(1ull << 30));
+    return r.error("model needs " + std::to_string(params) + " parameters = " + gib +
                    " GiB as float32, beyond the 64 GiB limit (hidden_size " + std::to_string(s.hidden_size) +
                    ", layers " + std::to_string(s.num_layers) + ", vocab " + std::to_string(s.vocab_size) + ")");
+  }
   return s;
 }
 
