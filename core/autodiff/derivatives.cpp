@@ -87,15 +87,15 @@ void hidden_states_jvp(const Tape& tape, const MatD& d_input, InputVariable wrt,
   visit(0, d);
   for (int l = 1; l <= L; ++l) {
     d = block_jvp(tape, l, d);
-    if (l == L) d = final_norm_jvp(tape, d);
     visit(l, d);
   }
+  visit(L + 1, final_norm_jvp(tape, d));
 }
 
 MatD final_hidden_jvp(const Tape& tape, const MatD& d_input, InputVariable wrt) {
   MatD last;
   hidden_states_jvp(tape, d_input, wrt, [&](int l, const MatD& d) {
-    if (l == tape.num_layers()) last = d;
+    if (l == tape.num_layers() + 1) last = d;
   });
   return last;
 }
@@ -114,9 +114,9 @@ Gradients hidden_states_vjp(const Tape& tape, const std::vector<MatD>& seeds, bo
   };
   Gradients out;
   if (with_attention) out.attention.resize(size_t(L));
-  MatD g = seed(L) ? final_norm_vjp(tape, *seed(L)) : MatD::Zero(rows, tape.hidden_size());
+  MatD g = seed(L + 1) ? final_norm_vjp(tape, *seed(L + 1)) : MatD::Zero(rows, tape.hidden_size());
   for (int l = L; l >= 1; --l) {
-    if (l < L && seed(l)) g += *seed(l);
+    if (seed(l)) g += *seed(l);
     g = block_vjp(tape, l, g, with_attention ? &out.attention[size_t(l - 1)] : nullptr);
   }
   if (seed(0)) g += *seed(0);
@@ -149,7 +149,7 @@ Gradients logits_vjp(const Tape& tape, const std::vector<std::pair<int, int>>& p
     const auto [position, token] = position_token[b];
     seed.row(Eigen::Index(b) * n + position) = logit_direction(tape, position, token).transpose();
   }
-  std::vector<MatD> seeds(size_t(tape.num_layers() + 1));
+  std::vector<MatD> seeds(size_t(tape.num_layers() + 2));
   seeds.back() = std::move(seed);
   return hidden_states_vjp(tape, seeds, with_attention);
 }

@@ -5,8 +5,10 @@
 // Batching: B directions of an [N, W] quantity are stacked as rows b*N + i of a [B*N, W] matrix;
 // every function takes and returns stacked matrices (B = 1 is a plain [N, W] matrix).
 //
-// Layers follow the Trace: block `layer` (1..L) maps hidden_state(layer - 1) to blocks[layer-1].output;
-// hidden_state(L) is after the final norm (the Hugging Face last hidden state).
+// Stages: 0 = hidden_state(0), the residual stream entering block 1; s = 1..L: the output of
+// block s (blocks[s-1].output, before any final norm); s = L + 1: after the final norm (the Hugging
+// Face last hidden state, Trace::final_hidden; the same values as stage L without a final norm).
+// Block `layer` (1..L) maps stage layer - 1 to stage layer.
 //
 // The input variable is either the token-embedding rows (Hugging Face `inputs_embeds`: position
 // and token-type embeddings are constants, BERT/RoBERTa's embedding LayerNorm is differentiated)
@@ -34,11 +36,11 @@ MatD final_norm_vjp(const Tape& tape, const MatD& g_final_hidden);
 
 // ---- Whole model, forward mode --------------------------------------------------------------------
 
-// Propagates tangents of the input through every block and calls visit(l, tangent of
-// hidden_state(l)) for l = 0..L in order (tangents are not kept, so memory stays at one layer).
+// Propagates tangents of the input through every block and calls visit(s, tangent of stage s)
+// for s = 0..L+1 in order (tangents are not kept, so memory stays at one layer).
 void hidden_states_jvp(const Tape& tape, const MatD& d_input, InputVariable wrt,
-                       const std::function<void(int layer, const MatD& tangent)>& visit);
-// Tangent of hidden_state(L) only.
+                       const std::function<void(int stage, const MatD& tangent)>& visit);
+// Tangent of stage L + 1 (after the final norm) only.
 MatD final_hidden_jvp(const Tape& tape, const MatD& d_input, InputVariable wrt);
 
 // ---- Whole model, reverse mode --------------------------------------------------------------------
@@ -50,11 +52,11 @@ struct Gradients {
   std::vector<std::vector<MatD>> attention;
 };
 
-// seeds[l] (l = 0..L) is a cotangent of hidden_state(l), [B*N, D], or empty for none. Missing
-// trailing entries count as empty.
+// seeds[s] (stage s = 0..L+1) is a cotangent of that stage, [B*N, D], or empty for none.
+// Missing trailing entries count as empty.
 Gradients hidden_states_vjp(const Tape& tape, const std::vector<MatD>& seeds, bool with_attention = false);
 
-// d logits[position, token] / d hidden_state(L)[position, :] ([D]): the unembedding row for
+// d logits[position, token] / d final_hidden[position, :] ([D]): the unembedding row for
 // decoders; back through the masked-LM head (dense, GELU, LayerNorm, tied decoder) for BERT/RoBERTa.
 VecD logit_direction(const Tape& tape, int position, int token);
 
