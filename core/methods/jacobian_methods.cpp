@@ -1,0 +1,151 @@
+// True Jacobian maps: ||dh_i / dx_j||_F per layer (block alone), up to a layer and end to end,
+// the D x D block of one pair, and hidden token attribution (Brunner et al. 2020: the same norms,
+// rows normalised). Computed exactly by forward mode: one batched Jacobian-vector product per
+// chunk of input directions (token j, feature e) gives column (j, e) of every stage at once.
+#include <algorithm>
+#include <map>
+
+#include "core/autodiff/derivatives.h"
+#include "core/methods/method_impls.h"
+#include "core/methods/registry.h"
+
+namespace tl::methods {
+namespace {
+
+using Eigen::MatrixXd;
+
+// Directions per batched product: keeps the widest intermediate ([B*N, max(D, F, H*hd)] doubles)
+// near 64 MB.
+int directions_per_chunk(const ModelSpec& s, int n) {
+  const long widest = std::max({s.hidden_size, s.intermediate_size, s.num_heads * s.head_dim});
+  const long budget = 8L << 20;  // doubles
+  return int(std::clamp(budget / (long(n) * widest), 1L, long(s.hidden_size)));
+}
+
+// Tangents of `count` unit directions (token j, features first..first+count-1), stacked.
+MatrixXd unit_directions(int n, int width, int token, int first, int count) {
+  MatrixXd d = MatrixXd::Zero(Eigen::Index(count) * n, width);
+  for (int b = 0; b < count; ++b) d(Eigen::Index(b) * n + token, first + b) = 1.0;
+  return d;
+}
+
+// Sum over directions b and output features of the squared tangent, per output token.
+void accumulate_squares(const MatrixXd& tangents, int n, Eigen::Ref<Eigen::VectorXd> column) {
+  for (Eigen::Index b = 0; b < tangents.rows() / n; ++b) column += tangents.middleRows(b * n, n).rowwise().squaredNorm();
+}
+
+autodiff::InputVariable input_variable(const MethodCall& call) {
+  return call.option_string("wrt", "embeddings") == "tokens" ? autodiff::InputVariable::TokenEmbeddings
+                                                               : autodiff::InputVariable::Embeddings;
+}
+
+// Frobenius norms ||d stage_s[i] / d input[j]||_F for each wanted stage (0..L+1).
+std::map<int, MatrixXd> cumulative_norms(const MethodCall& call, const autodiff::Tape& tape, const std::vector<int>& stages) {
+  const int n = call.n(), D = call.spec().hidden_size, chunk = directions_per_chunk(call.spec(), n);
+  std::map<int, MatrixXd> squares;
+  for (int s : stages) squares[s] = MatrixXd::Zero(n, n);
+  for (int j = 0; j < n; ++j) {
+    call.step(double(j) / n, "input token " + std::to_string(j + 1) + "/" + std::to_string(n));
+    for (int first = 0; first < D; first += chunk) {
+      const int count = std::min(chunk, D - first);
+      autodiff::hidden_states_jvp(tape, unit_directions(n, D, j, first, count), input_variable(call),
+                                  [&](int stage, const MatrixXd& t) {
+                                    if (auto it = squares.find(stage); it != squares.end()) accumulate_squares(t, n, it->second.col(j));
+                                  });
+    }
+  }
+  for (auto& [s, m] : squares) m = m.cwiseSqrt();
+  return squares;
+}
+
+// Block-local norms ||d out_l[i] / d in_l[j]||_F.
+MatrixXd block_norms(const MethodCall& call, const autodiff::Tape& tape, int layer) {
+  const int n = call.n(), D = call.spec().hidden_size, chunk = directions_per_chunk(call.spec(), n);
+  MatrixXd squares = MatrixXd::Zero(n, n);
+  for (int j = 0; j < n; ++j) {
+    call.step(double(j) / n, "block " + std::to_string(layer) + ", input token " + std::to_string(j + 1));
+    for (int first = 0; first < D; first += chunk) {
+      const int count = std::min(chunk, D - first);
+      accumulate_squares(autodiff::block_jvp(tape, layer, unit_directions(n, D, j, first, count)), n, squares.col(j));
+    }
+  }
+  return squares.cwiseSqrt();
+}
+
+// The stage a cumulative request ends at: UpTo(l) -> block l's output, EndToEnd -> after the final norm.
+int stage_of(const MethodCall& call, int layer) {
+  return call.req.scope == Scope::EndToEnd ? call.layers() + 1 : layer;
+}
+
+Result<MethodOutput> jacobian_pair(const MethodCall& call, const autodiff::Tape& tape) {
+  const auto [i, j] = *call.req.pair;
+  const int n = call.n(), D = call.spec().hidden_size;
+  if (i < 0 || i >= n || j < 0 || j >= n) {
+    return make_error("jacobian: pair (" + std::to_string(i) + ", " + std::to_string(j) + ") is outside the " +
+                      std::to_string(n) + " tokens");
+  }
+  if (call.req.scope != Scope::EndToEnd && (call.req.layer < 1 || call.req.layer > call.layers())) {
+    return make_error("jacobian: the pair block needs one layer in 1.." + std::to_string(call.layers()));
+  }
+  const MatrixXd directions = unit_directions(n, D, j, 0, D);
+  MatrixXd out;
+  if (call.req.scope == Scope::Layer) {
+    out = autodiff::block_jvp(tape, call.req.layer, directions);
+  } else {
+    const int stage = stage_of(call, call.req.layer);
+    autodiff::hidden_states_jvp(tape, directions, input_variable(call), [&](int s, const MatrixXd& t) {
+      if (s == stage) out = t;
+    });
+  }
+  MatrixXd block(D, D);  // block(d, e) = d out_i[d] / d in_j[e]
+  for (int e = 0; e < D; ++e) block.col(e) = out.row(Eigen::Index(e) * n + i).transpose();
+  MethodOutput result;
+  Map m = make_map(call, block, layers_label(call.req.scope, call.req.layer, call.layers()), true);
+  m.row_labels.clear();
+  m.col_labels.clear();
+  for (int d = 0; d < D; ++d) {
+    m.row_labels.push_back("out " + std::to_string(d));
+    m.col_labels.push_back("in " + std::to_string(d));
+  }
+  m.provenance.options["pair"] = {i, j};
+  result.maps.push_back(std::move(m));
+  result.block = std::move(block);
+  return result;
+}
+
+}  // namespace
+
+Result<MethodOutput> run_jacobian(const MethodCall& call) {
+  if (Status st = check_layer(call, true); !st) return st.error();
+  const autodiff::Tape tape(call.model(), call.trace());
+  if (call.req.pair) return jacobian_pair(call, tape);
+  MethodOutput out;
+  const std::vector<int> layers = requested_layers(call);
+  if (call.req.scope == Scope::Layer) {
+    for (int l : layers) out.maps.push_back(make_map(call, block_norms(call, tape, l), layers_label(Scope::Layer, l, call.layers()), false));
+    return out;
+  }
+  std::vector<int> stages;
+  for (int l : layers) stages.push_back(stage_of(call, l));
+  const auto norms = cumulative_norms(call, tape, stages);
+  for (int l : layers) out.maps.push_back(make_map(call, norms.at(stage_of(call, l)), layers_label(call.req.scope, l, call.layers()), false));
+  return out;
+}
+
+Result<MethodOutput> run_hidden_token_attribution(const MethodCall& call) {
+  if (Status st = check_layer(call, true); !st) return st.error();
+  const autodiff::Tape tape(call.model(), call.trace());
+  // Always cumulative (hidden state l against the input); a Layer request means the same as UpTo.
+  const std::vector<int> layers = requested_layers(call);
+  std::vector<int> stages;
+  for (int l : layers) stages.push_back(stage_of(call, l));
+  const auto norms = cumulative_norms(call, tape, stages);
+  MethodOutput out;
+  for (int l : layers) {
+    const Scope scope = call.req.scope == Scope::EndToEnd ? Scope::EndToEnd : Scope::UpTo;
+    out.maps.push_back(make_map(call, row_normalised(norms.at(stage_of(call, l))), layers_label(scope, l, call.layers()), false));
+  }
+  return out;
+}
+
+}  // namespace tl::methods

@@ -1,0 +1,55 @@
+#pragma once
+// The method registry: ONE list of every explanation method (TensorLens and the baselines of
+// TENSORLENS.md §6) that the CLI (`tensorlens-cli methods`, `analyze --method`) and the GUI both
+// read, and one entry point that computes any of them by name.
+//
+//   MethodInputs in{&model, &trace};            // + input, tokenizer, text when available
+//   MethodRequest req;                           // scope/layer/head/position/target/options
+//   req.scope = Scope::UpTo; req.layer = 3;
+//   Result<MethodOutput> out = compute_method("rollout", in, req);
+//   if (out) use(out->maps.front());
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "core/methods/method.h"
+#include "core/util/progress.h"
+#include "core/util/result.h"
+
+namespace tl {
+
+// What a method needs beyond the Trace (bit set).
+enum MethodNeeds : unsigned {
+  kNeedsTraceOnly = 0,
+  kNeedsGradients = 1u << 0,      // derivatives of the forward pass (core/autodiff)
+  kNeedsForwardPasses = 1u << 1,  // re-runs the forward pass on perturbed inputs
+  kNeedsLensEngine = 1u << 2,     // the TensorLens engine (core/lens)
+};
+
+struct MethodInfo {
+  std::string_view name;         // registry name, e.g. "rollout"
+  std::string_view description;  // one line
+  bool per_layer = false;        // supports Scope::Layer (block l alone)
+  bool cumulative = false;       // supports Scope::UpTo / Scope::EndToEnd
+  bool is_signed = false;        // values can be negative (diverging colormap)
+  bool per_head = false;         // MethodRequest::head selects a head
+  bool explains_prediction = false;  // explains one prediction (position / target token)
+  unsigned needs = kNeedsTraceOnly;
+  std::string_view options;      // help line: "key=default (values) ..."; empty when none
+};
+
+// Every method, in display order.
+std::span<const MethodInfo> method_registry();
+// nullptr for an unknown name.
+const MethodInfo* find_method(std::string_view name);
+// "trace", "gradients", "gradients, forward passes", "TensorLens engine".
+std::string needs_label(unsigned needs);
+
+// Computes method `name`. Errors (values, never exceptions): unknown name, a scope/layer/head the
+// method does not have, an explained position or target out of range, an encoder input without
+// a mask token and no position, the TensorLens engine not available. Cancellation through
+// `progress` throws tl::Cancelled (caught at the job boundary, as everywhere in core).
+Result<MethodOutput> compute_method(std::string_view name, const MethodInputs& inputs, const MethodRequest& request,
+                                    Progress* progress = nullptr);
+
+}  // namespace tl
