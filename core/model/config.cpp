@@ -136,6 +136,12 @@ Status check_rope_scaling(const ConfigReader& r, const json& j) {
 // GPT-2: n_inner null means 4 * n_embd; always biased.
 Status read_gpt2(const ConfigReader& r, ModelSpec& s) {
   TL_ASSIGN(s.intermediate_size, r.integer("n_inner", 1, kMaxIntermediate, 4 * std::int64_t(s.hidden_size)));
+  // These change the attention scores; ModelSpec has no way to express them.
+  bool scale = true, by_layer = false;
+  TL_ASSIGN(scale, r.boolean("scale_attn_weights", true));
+  TL_ASSIGN(by_layer, r.boolean("scale_attn_by_inverse_layer_idx", false));
+  if (!scale) return r.error("scale_attn_weights = false is not supported");
+  if (by_layer) return r.error("scale_attn_by_inverse_layer_idx = true is not supported");
   s.attention_bias = s.output_bias = s.mlp_bias = true;
   return {};
 }

@@ -170,6 +170,9 @@ const std::vector<CorruptCase>& cases() {
          return edit_config(llama(), [](json& j) { j["rope_scaling"] = {{"type", "linear"}, {"factor", 2.0}}; });
        },
        {"rope_scaling", "linear", "not supported"}},
+      {"unsupported_gpt2_attention_scaling",
+       [] { return edit_config(gpt2(), [](json& j) { j["scale_attn_by_inverse_layer_idx"] = true; }); },
+       {"scale_attn_by_inverse_layer_idx", "not supported"}},
       {"unknown_activation", [] { return edit_config(llama(), [](json& j) { j["hidden_act"] = "mish"; }); },
        {"hidden_act", "mish", "not supported"}},
       {"token_id_beyond_vocab", [] { return edit_config(gpt2(), [](json& j) { j["eos_token_id"] = 5000; }); },
