@@ -2,14 +2,14 @@
 // y[i] = a * x[i] + y[i]. The smallest kernel: proves the shader pipeline (glslc at build time,
 // SPIR-V embedded, dispatched on Vulkan) end to end.
 #extension GL_GOOGLE_include_directive : require
-#include "shader_params.h"
+#include "tl_common.glsl"
 
 layout(local_size_x = 64) in;
 layout(std430, set = 0, binding = 0) readonly buffer X { float x[]; };
 layout(std430, set = 0, binding = 1) buffer Y { float y[]; };
-layout(push_constant) uniform Push { SaxpyParams p; };
+TL_PUSH_PARAMS(SaxpyParams);
 
 void main() {
   uint i = gl_GlobalInvocationID.x;
-  if (i < p.n) y[i] = p.a * x[i] + y[i];
+  if (i < p.n) y[view_base[1] + i] = p.a * x[view_base[0] + i] + y[view_base[1] + i];
 }
