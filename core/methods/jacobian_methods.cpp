@@ -15,10 +15,10 @@ namespace {
 using Eigen::MatrixXd;
 
 // Directions per batched product: keeps the widest intermediate ([B*N, max(D, F, H*hd)] doubles)
-// near 64 MB.
+// near 16 MB (small chunks also keep progress reports frequent).
 int directions_per_chunk(const ModelSpec& s, int n) {
   const long widest = std::max({s.hidden_size, s.intermediate_size, s.num_heads * s.head_dim});
-  const long budget = 8L << 20;  // doubles
+  const long budget = 2L << 20;  // doubles
   return int(std::clamp(budget / (long(n) * widest), 1L, long(s.hidden_size)));
 }
 
@@ -45,8 +45,8 @@ std::map<int, MatrixXd> cumulative_norms(const MethodCall& call, const autodiff:
   std::map<int, MatrixXd> squares;
   for (int s : stages) squares[s] = MatrixXd::Zero(n, n);
   for (int j = 0; j < n; ++j) {
-    call.step(double(j) / n, "input token " + std::to_string(j + 1) + "/" + std::to_string(n));
     for (int first = 0; first < D; first += chunk) {
+      call.step((j + double(first) / D) / n, "input token " + std::to_string(j + 1) + "/" + std::to_string(n));
       const int count = std::min(chunk, D - first);
       autodiff::hidden_states_jvp(tape, unit_directions(n, D, j, first, count), input_variable(call),
                                   [&](int stage, const MatrixXd& t) {
@@ -63,8 +63,8 @@ MatrixXd block_norms(const MethodCall& call, const autodiff::Tape& tape, int lay
   const int n = call.n(), D = call.spec().hidden_size, chunk = directions_per_chunk(call.spec(), n);
   MatrixXd squares = MatrixXd::Zero(n, n);
   for (int j = 0; j < n; ++j) {
-    call.step(double(j) / n, "block " + std::to_string(layer) + ", input token " + std::to_string(j + 1));
     for (int first = 0; first < D; first += chunk) {
+      call.step((j + double(first) / D) / n, "block " + std::to_string(layer) + ", input token " + std::to_string(j + 1));
       const int count = std::min(chunk, D - first);
       accumulate_squares(autodiff::block_jvp(tape, layer, unit_directions(n, D, j, first, count)), n, squares.col(j));
     }
@@ -87,18 +87,23 @@ Result<MethodOutput> jacobian_pair(const MethodCall& call, const autodiff::Tape&
   if (call.req.scope != Scope::EndToEnd && (call.req.layer < 1 || call.req.layer > call.layers())) {
     return make_error("jacobian: the pair block needs one layer in 1.." + std::to_string(call.layers()));
   }
-  const MatrixXd directions = unit_directions(n, D, j, 0, D);
-  MatrixXd out;
-  if (call.req.scope == Scope::Layer) {
-    out = autodiff::block_jvp(tape, call.req.layer, directions);
-  } else {
-    const int stage = stage_of(call, call.req.layer);
-    autodiff::hidden_states_jvp(tape, directions, input_variable(call), [&](int s, const MatrixXd& t) {
-      if (s == stage) out = t;
-    });
-  }
   MatrixXd block(D, D);  // block(d, e) = d out_i[d] / d in_j[e]
-  for (int e = 0; e < D; ++e) block.col(e) = out.row(Eigen::Index(e) * n + i).transpose();
+  const int chunk = directions_per_chunk(call.spec(), n);
+  for (int first = 0; first < D; first += chunk) {
+    call.step(double(first) / D, "input features " + std::to_string(first) + "/" + std::to_string(D));
+    const int count = std::min(chunk, D - first);
+    const MatrixXd directions = unit_directions(n, D, j, first, count);
+    MatrixXd out;
+    if (call.req.scope == Scope::Layer) {
+      out = autodiff::block_jvp(tape, call.req.layer, directions);
+    } else {
+      const int stage = stage_of(call, call.req.layer);
+      autodiff::hidden_states_jvp(tape, directions, input_variable(call), [&](int s, const MatrixXd& t) {
+        if (s == stage) out = t;
+      });
+    }
+    for (int b = 0; b < count; ++b) block.col(first + b) = out.row(Eigen::Index(b) * n + i).transpose();
+  }
   MethodOutput result;
   Map m = make_map(call, block, layers_label(call.req.scope, call.req.layer, call.layers()), true);
   m.row_labels.clear();

@@ -17,6 +17,7 @@
 
 namespace tl {
 
+class Backend;
 class Tokenizer;
 
 // Which part of the model a map describes.
@@ -52,6 +53,8 @@ struct MethodInputs {
   // Token labels and special ids (mask, pad); optional (labels fall back to "#id").
   const Tokenizer* tokenizer = nullptr;
   std::string text;  // for provenance only
+  // Where the TensorLens engine computes (GPU or CPU); nullptr = a CPU backend made for the call.
+  Backend* backend = nullptr;
 };
 
 // Logit lens: the residual stream after every block read through the final norm and the

@@ -16,7 +16,8 @@ struct Entry {
 
 constexpr std::string_view kLensOptions =
     "gated=gate (gate|up|symmetric) input=residual (residual|tokens) strategy=auto "
-    "(auto|full|column|input|row) precision=float32 (float32|float64)";
+    "(auto|full|column-slices|input-contracted|row-slices) precision=float32 (float32|float64) "
+    "memory_budget=2147483648 (bytes)";
 constexpr std::string_view kRowsOption = "rows=explained (explained|all)";
 
 // The one list. Order = display order (TensorLens first, then the baselines of TENSORLENS.md §6).
