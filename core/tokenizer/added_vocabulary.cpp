@@ -53,8 +53,9 @@ void AddedVocabulary::Matcher::finish() {
   for (std::size_t k = 0; k < patterns.size(); ++k)
     by_first_byte[static_cast<unsigned char>(patterns[k].first[0])].push_back(k);
   for (auto& bucket : by_first_byte)  // longest first; equal lengths keep file order
-    std::stable_sort(bucket.begin(), bucket.end(),
-                     [&](std::size_t a, std::size_t b) { return patterns[a].first.size() > patterns[b].first.size(); });
+    std::stable_sort(bucket.begin(), bucket.end(), [&](std::size_t a, std::size_t b) {
+      return patterns[a].first.size() > patterns[b].first.size();
+    });
 }
 
 AddedVocabulary::AddedVocabulary(std::vector<AddedToken> tokens, const Normalizer* normalizer)

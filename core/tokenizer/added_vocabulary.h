@@ -5,9 +5,9 @@
 // their normalized form, in the normalized text: with Llama's normalizer "<s>" is looked for as
 // "▁<s>", so "a</s>b" keeps "</s>" as plain text.
 #include <array>
-#include <unordered_map>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/tokenizer/normalizers.h"

@@ -46,9 +46,8 @@ class BpeModel final : public Model {
       if (!a_id) return missing(a);
       if (!b_id) return missing(b);
       // The right part drops its continuing-subword prefix in the merged piece.
-      const std::string merged = a + (b.compare(0, prefix_len, options_.continuing_subword_prefix) == 0
-                                          ? b.substr(prefix_len)
-                                          : b);
+      const std::string merged =
+          a + (b.compare(0, prefix_len, options_.continuing_subword_prefix) == 0 ? b.substr(prefix_len) : b);
       const std::optional<int> new_id = vocab_.find(merged);
       if (!new_id) return missing(merged);
       // A repeated pair keeps its last rank, as a map built in file order does in the reference.
@@ -78,7 +77,8 @@ class BpeModel final : public Model {
     if (cacheable) {
       std::lock_guard<std::mutex> lock(cache_mutex_);
       if (cache_.size() < kCacheCapacity)
-        cache_.emplace(std::string(word), std::vector<ModelToken>(out.begin() + static_cast<std::ptrdiff_t>(first), out.end()));
+        cache_.emplace(std::string(word),
+                       std::vector<ModelToken>(out.begin() + static_cast<std::ptrdiff_t>(first), out.end()));
     }
   }
 
@@ -110,7 +110,8 @@ class BpeModel final : public Model {
       const std::string_view ch = word.substr(i, len);
       std::optional<int> id;
       const bool first = i == 0, last = i + len == word.size();
-      if ((first || options_.continuing_subword_prefix.empty()) && (!last || options_.end_of_word_suffix.empty())) {
+      if ((first || options_.continuing_subword_prefix.empty()) &&
+          (!last || options_.end_of_word_suffix.empty())) {
         id = vocab_.find(ch);
       } else {
         piece.assign(first ? "" : options_.continuing_subword_prefix);
@@ -128,7 +129,8 @@ class BpeModel final : public Model {
         for (unsigned char b : ch) all_bytes = all_bytes && byte_ids_[b] >= 0;
         if (all_bytes) {
           flush_unk();
-          for (std::size_t k = 0; k < len; ++k) push(byte_ids_[static_cast<unsigned char>(ch[k])], i + k, i + k + 1);
+          for (std::size_t k = 0; k < len; ++k)
+            push(byte_ids_[static_cast<unsigned char>(ch[k])], i + k, i + k + 1);
           return;
         }
       }
@@ -157,8 +159,8 @@ class BpeModel final : public Model {
     };
     std::priority_queue<Candidate, std::vector<Candidate>, std::greater<Candidate>> queue;
     const auto find_merge = [&](int left, int right) -> const MergeTarget* {
-      const auto it = merges_.find(pair_key(symbols[static_cast<std::size_t>(left)].id,
-                                            symbols[static_cast<std::size_t>(right)].id));
+      const auto it = merges_.find(
+          pair_key(symbols[static_cast<std::size_t>(left)].id, symbols[static_cast<std::size_t>(right)].id));
       return it == merges_.end() ? nullptr : &it->second;
     };
     for (int i = 0; i + 1 < static_cast<int>(symbols.size()); ++i)
@@ -179,7 +181,8 @@ class BpeModel final : public Model {
       left.next = right.next;
       if (left.next >= 0) symbols[static_cast<std::size_t>(left.next)].prev = top.pos;
       if (left.prev >= 0)
-        if (const MergeTarget* m = find_merge(left.prev, top.pos)) queue.push({m->rank, left.prev, m->new_id});
+        if (const MergeTarget* m = find_merge(left.prev, top.pos))
+          queue.push({m->rank, left.prev, m->new_id});
       if (left.next >= 0)
         if (const MergeTarget* m = find_merge(top.pos, left.next)) queue.push({m->rank, top.pos, m->new_id});
     }

@@ -35,7 +35,10 @@ std::optional<unsigned char> parse_byte_token(const std::string& t) {
   unsigned value = 0;
   for (int k = 3; k < 5; ++k) {
     const char c = t[static_cast<std::size_t>(k)];
-    const int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    const int digit = c >= '0' && c <= '9'   ? c - '0'
+                      : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                      : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                             : -1;
     if (digit < 0) return std::nullopt;
     value = value * 16 + static_cast<unsigned>(digit);
   }
@@ -105,15 +108,16 @@ class WordPieceDecoder final : public Decoder {
     }
   }
   void display(std::string& piece) const override {
-    if (piece.size() > prefix_.size() && piece.compare(0, prefix_.size(), prefix_) == 0) piece.erase(0, prefix_.size());
+    if (piece.size() > prefix_.size() && piece.compare(0, prefix_.size(), prefix_) == 0)
+      piece.erase(0, prefix_.size());
   }
 
  private:
   // BERT's clean_up_tokenization: no space before punctuation and English contractions.
   static std::string cleanup(std::string s) {
     static const std::pair<const char*, const char*> kRules[] = {
-        {" .", "."},    {" ?", "?"},     {" !", "!"},   {" ,", ","},   {" ' ", "'"},  {" n't", "n't"},
-        {" 'm", "'m"},  {" do not", " don't"}, {" 's", "'s"}, {" 've", "'ve"}, {" 're", "'re"}};
+        {" .", "."},   {" ?", "?"},           {" !", "!"},   {" ,", ","},     {" ' ", "'"},   {" n't", "n't"},
+        {" 'm", "'m"}, {" do not", " don't"}, {" 's", "'s"}, {" 've", "'ve"}, {" 're", "'re"}};
     for (const auto& [from, to] : kRules) {
       const std::string f(from), r(to);
       std::string out;
@@ -135,7 +139,8 @@ class MetaspaceDecoder final : public Decoder {
   MetaspaceDecoder(char32_t replacement, bool drop_first_space)
       : replacement_(replacement), drop_first_space_(drop_first_space) {}
   void decode_chain(std::vector<std::string>& tokens) const override {
-    for (std::size_t i = 0; i < tokens.size(); ++i) tokens[i] = replace(tokens[i], i == 0 && drop_first_space_);
+    for (std::size_t i = 0; i < tokens.size(); ++i)
+      tokens[i] = replace(tokens[i], i == 0 && drop_first_space_);
   }
   void display(std::string& piece) const override { piece = replace(piece, false); }
 
@@ -172,7 +177,8 @@ class BpeDecoder final : public Decoder {
 
 class ReplaceDecoder final : public Decoder {
  public:
-  ReplaceDecoder(Regex pattern, std::string content) : pattern_(std::move(pattern)), content_(std::move(content)) {}
+  ReplaceDecoder(Regex pattern, std::string content)
+      : pattern_(std::move(pattern)), content_(std::move(content)) {}
   void decode_chain(std::vector<std::string>& tokens) const override {
     for (std::string& t : tokens) {
       const std::vector<Span> found = pattern_.find_all(t);
@@ -242,7 +248,8 @@ class FuseDecoder final : public Decoder {
 // Removes up to `start` leading and `stop` trailing copies of one character from every token.
 class StripDecoder final : public Decoder {
  public:
-  StripDecoder(char32_t content, std::size_t start, std::size_t stop) : content_(content), start_(start), stop_(stop) {}
+  StripDecoder(char32_t content, std::size_t start, std::size_t stop)
+      : content_(content), start_(start), stop_(stop) {}
   void decode_chain(std::vector<std::string>& tokens) const override {
     for (std::string& t : tokens) {
       std::u32string chars;
@@ -286,7 +293,8 @@ Result<char32_t> get_single_char(const Json& j, std::string_view key, const std:
 
 }  // namespace
 
-Result<std::unique_ptr<Decoder>> parse_decoder(const Json& j, const std::string& path) {
+static Result<std::unique_ptr<Decoder>> parse_decoder_at(const Json& j, const std::string& path, int depth) {
+  if (depth > kMaxNesting) return too_deep(path);
   using Ptr = std::unique_ptr<Decoder>;
   TL_TOK_TRY(type, get_type(j, path));
   if (type == "ByteLevel") return Ptr(std::make_unique<ByteLevelDecoder>());
@@ -318,7 +326,8 @@ Result<std::unique_ptr<Decoder>> parse_decoder(const Json& j, const std::string&
     TL_TOK_TRY(start, get_int(j, "start", 0, path));
     TL_TOK_TRY(stop, get_int(j, "stop", 0, path));
     if (start < 0 || stop < 0) return field_error(path, "start and stop must not be negative");
-    return Ptr(std::make_unique<StripDecoder>(content, static_cast<std::size_t>(start), static_cast<std::size_t>(stop)));
+    return Ptr(std::make_unique<StripDecoder>(content, static_cast<std::size_t>(start),
+                                              static_cast<std::size_t>(stop)));
   }
   if (type == "Sequence") {
     const std::string list_path = field_path(path, "decoders");
@@ -326,12 +335,16 @@ Result<std::unique_ptr<Decoder>> parse_decoder(const Json& j, const std::string&
     if (!list || !list->is_array()) return field_error(list_path, "expected an array");
     std::vector<Ptr> parts;
     for (std::size_t i = 0; i < list->size(); ++i) {
-      TL_TOK_TRY(part, parse_decoder((*list)[i], index_path(list_path, i)));
+      TL_TOK_TRY(part, parse_decoder_at((*list)[i], index_path(list_path, i), depth + 1));
       parts.push_back(std::move(part));
     }
     return Ptr(std::make_unique<SequenceDecoder>(std::move(parts)));
   }
   return unknown_type(path, type, "decoder");
+}
+
+Result<std::unique_ptr<Decoder>> parse_decoder(const Json& j, const std::string& path) {
+  return parse_decoder_at(j, path, 0);
 }
 
 std::unique_ptr<Decoder> make_byte_level_decoder() { return std::make_unique<ByteLevelDecoder>(); }

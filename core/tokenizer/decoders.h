@@ -23,7 +23,7 @@ class Decoder {
 
 Result<std::unique_ptr<Decoder>> parse_decoder(const Json& j, const std::string& path);
 
-std::unique_ptr<Decoder> make_byte_level_decoder();           // vocab.json + merges.txt folders
+std::unique_ptr<Decoder> make_byte_level_decoder();                   // vocab.json + merges.txt folders
 std::unique_ptr<Decoder> make_wordpiece_decoder(std::string prefix);  // vocab.txt folders
 
 }  // namespace tl::tok

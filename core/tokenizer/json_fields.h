@@ -2,11 +2,10 @@
 // Checked access to tokenizer.json fields. Every failure is an Error whose message names the field
 // path ("normalizer.normalizers[1].pattern") and the problem; the loader prefixes the file name.
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "core/tokenizer/regex.h"
 #include "core/util/result.h"
@@ -47,7 +46,8 @@ inline Result<bool> get_bool(const Json& obj, std::string_view key, bool fallbac
   return v->get<bool>();
 }
 
-inline Result<std::optional<bool>> get_optional_bool(const Json& obj, std::string_view key, const std::string& path) {
+inline Result<std::optional<bool>> get_optional_bool(const Json& obj, std::string_view key,
+                                                     const std::string& path) {
   const Json* v = find_field(obj, key);
   if (!v) return std::optional<bool>{};
   if (!v->is_boolean()) return field_error(field_path(path, key), "expected true, false or null");
@@ -104,6 +104,10 @@ inline Result<Regex> get_pattern(const Json& obj, std::string_view key, const st
   }
   return field_error(p, R"(expected {"String": ...} or {"Regex": ...})");
 }
+
+// Sequence components nest; a hostile file must not recurse without bound.
+constexpr int kMaxNesting = 16;
+inline Error too_deep(const std::string& path) { return field_error(path, "components nested too deeply"); }
 
 // Ids in tokenizer files index tables; anything beyond this is a corrupt file, not a vocabulary.
 constexpr std::int64_t kMaxTokenId = (std::int64_t{1} << 24) - 1;

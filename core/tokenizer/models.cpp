@@ -9,7 +9,8 @@ Result<Vocab> Vocab::from_json(const Json& obj, const std::string& path) {
   v.to_id_.reserve(obj.size());
   for (const auto& [piece, id] : obj.items()) {
     if (!id.is_number_integer() || id.get<std::int64_t>() < 0 || id.get<std::int64_t>() > kMaxTokenId)
-      return field_error(path + "[\"" + piece + "\"]", "expected an id in [0, " + std::to_string(kMaxTokenId) + "]");
+      return field_error(path + "[\"" + piece + "\"]",
+                         "expected an id in [0, " + std::to_string(kMaxTokenId) + "]");
     v.add(piece, static_cast<int>(id.get<std::int64_t>()));
   }
   return v;
@@ -117,7 +118,8 @@ Result<std::unique_ptr<Model>> parse_model(const Json& j, const std::string& pat
   if (type == "BPE") return parse_bpe(j, path);
   if (type == "WordPiece") return parse_wordpiece(j, path);
   if (type == "Unigram" || type == "WordLevel")
-    return field_error(field_path(path, "type"), "model type '" + type + "' is not supported (BPE and WordPiece are)");
+    return field_error(field_path(path, "type"),
+                       "model type '" + type + "' is not supported (BPE and WordPiece are)");
   return unknown_type(path, type, "model");
 }
 

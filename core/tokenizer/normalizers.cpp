@@ -26,8 +26,9 @@ void decompose(NormalizedString& s, bool compatibility) {
     }
     std::size_t j = i;
     while (j < out.size() && combining_class(out[j].cp) != 0) ++j;
-    std::stable_sort(out.begin() + static_cast<std::ptrdiff_t>(i), out.begin() + static_cast<std::ptrdiff_t>(j),
-                     [](const CharSpan& a, const CharSpan& b) { return combining_class(a.cp) < combining_class(b.cp); });
+    std::stable_sort(
+        out.begin() + static_cast<std::ptrdiff_t>(i), out.begin() + static_cast<std::ptrdiff_t>(j),
+        [](const CharSpan& a, const CharSpan& b) { return combining_class(a.cp) < combining_class(b.cp); });
     i = j;
   }
   s.assign(out);
@@ -56,7 +57,9 @@ void compose(NormalizedString& s, bool compatibility) {
       out.push_back(in[start]);
     } else {
       for_each_char(utf8proc_normalize(cluster, /*compose=*/true, compatibility),
-                    [&](char32_t cp, std::size_t, std::size_t) { out.push_back({cp, hull}); });
+                    [&](char32_t cp, std::size_t, std::size_t) {
+                      out.push_back({cp, hull});
+                    });
     }
     start = i;
   }
@@ -164,7 +167,9 @@ class Replace final : public Normalizer {
       if (next < found.size() && at >= found[next].begin) {
         if (at == found[next].begin) {
           const Span source = s.original_span(found[next].begin, found[next].end);
-          for_each_char(content_, [&](char32_t cp, std::size_t, std::size_t) { out.push_back({cp, source}); });
+          for_each_char(content_, [&](char32_t cp, std::size_t, std::size_t) {
+            out.push_back({cp, source});
+          });
         }
         if (offset >= found[next].end) ++next;
         continue;
@@ -213,7 +218,9 @@ class SequenceNormalizer final : public Normalizer {
 
 }  // namespace
 
-Result<std::unique_ptr<Normalizer>> parse_normalizer(const Json& j, const std::string& path) {
+static Result<std::unique_ptr<Normalizer>> parse_normalizer_at(const Json& j, const std::string& path,
+                                                               int depth) {
+  if (depth > kMaxNesting) return too_deep(path);
   using Ptr = std::unique_ptr<Normalizer>;
   TL_TOK_TRY(type, get_type(j, path));
   if (type == "BertNormalizer") {
@@ -249,7 +256,8 @@ Result<std::unique_ptr<Normalizer>> parse_normalizer(const Json& j, const std::s
     if (!list || !list->is_array()) return field_error(field_path(path, "normalizers"), "expected an array");
     std::vector<Ptr> parts;
     for (std::size_t i = 0; i < list->size(); ++i) {
-      TL_TOK_TRY(part, parse_normalizer((*list)[i], index_path(field_path(path, "normalizers"), i)));
+      TL_TOK_TRY(part,
+                 parse_normalizer_at((*list)[i], index_path(field_path(path, "normalizers"), i), depth + 1));
       parts.push_back(std::move(part));
     }
     return Ptr(std::make_unique<SequenceNormalizer>(std::move(parts)));
@@ -257,7 +265,12 @@ Result<std::unique_ptr<Normalizer>> parse_normalizer(const Json& j, const std::s
   return unknown_type(path, type, "normalizer");
 }
 
-std::unique_ptr<Normalizer> make_bert_normalizer(bool lowercase, bool strip_accents, bool handle_chinese_chars) {
+Result<std::unique_ptr<Normalizer>> parse_normalizer(const Json& j, const std::string& path) {
+  return parse_normalizer_at(j, path, 0);
+}
+
+std::unique_ptr<Normalizer> make_bert_normalizer(bool lowercase, bool strip_accents,
+                                                 bool handle_chinese_chars) {
   return std::make_unique<BertNormalizer>(true, handle_chinese_chars, strip_accents, lowercase);
 }
 

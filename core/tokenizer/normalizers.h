@@ -20,6 +20,7 @@ Result<std::unique_ptr<Normalizer>> parse_normalizer(const Json& j, const std::s
 
 // BERT's normalizer (clean text, pad CJK ideographs, strip accents when lowercasing, lowercase):
 // what a vocab.txt folder gets.
-std::unique_ptr<Normalizer> make_bert_normalizer(bool lowercase, bool strip_accents, bool handle_chinese_chars);
+std::unique_ptr<Normalizer> make_bert_normalizer(bool lowercase, bool strip_accents,
+                                                 bool handle_chinese_chars);
 
 }  // namespace tl::tok

@@ -69,7 +69,8 @@ class TemplateProcessing final : public PostProcessor {
     std::vector<std::string> tokens;
   };
 
-  TemplateProcessing(std::vector<Item> single, std::vector<Item> pair, std::unordered_map<std::string, Special> specials)
+  TemplateProcessing(std::vector<Item> single, std::vector<Item> pair,
+                     std::unordered_map<std::string, Special> specials)
       : single_(std::move(single)), pair_(std::move(pair)), specials_(std::move(specials)) {}
 
   void process(std::vector<SeqEncoding>& encodings, bool add_special_tokens) const override {
@@ -120,7 +121,10 @@ class BertProcessing final : public PostProcessor {
 class RobertaProcessing final : public PostProcessor {
  public:
   RobertaProcessing(SpecialTokenRef cls, SpecialTokenRef sep, bool trim_offsets, bool add_prefix_space)
-      : cls_(std::move(cls)), sep_(std::move(sep)), trim_offsets_(trim_offsets), add_prefix_space_(add_prefix_space) {}
+      : cls_(std::move(cls)),
+        sep_(std::move(sep)),
+        trim_offsets_(trim_offsets),
+        add_prefix_space_(add_prefix_space) {}
   void process(std::vector<SeqEncoding>& encodings, bool add_special_tokens) const override {
     set_sequence(encodings);
     if (trim_offsets_)
@@ -180,8 +184,8 @@ Result<SpecialTokenRef> get_token_ref(const Json& j, std::string_view key, const
   return SpecialTokenRef{(*v)[0].get<std::string>(), static_cast<int>(id)};
 }
 
-Result<std::unordered_map<std::string, TemplateProcessing::Special>> parse_template_specials(const Json& j,
-                                                                                             const std::string& path) {
+Result<std::unordered_map<std::string, TemplateProcessing::Special>> parse_template_specials(
+    const Json& j, const std::string& path) {
   std::unordered_map<std::string, TemplateProcessing::Special> out;
   const Json* map = find_field(j, "special_tokens");
   if (!map) return out;
@@ -243,7 +247,9 @@ Result<std::vector<TemplateProcessing::Item>> parse_template(
 
 }  // namespace
 
-Result<std::unique_ptr<PostProcessor>> parse_post_processor(const Json& j, const std::string& path) {
+static Result<std::unique_ptr<PostProcessor>> parse_post_processor_at(const Json& j, const std::string& path,
+                                                                      int depth) {
+  if (depth > kMaxNesting) return too_deep(path);
   using Ptr = std::unique_ptr<PostProcessor>;
   TL_TOK_TRY(type, get_type(j, path));
   if (type == "TemplateProcessing") {
@@ -275,12 +281,16 @@ Result<std::unique_ptr<PostProcessor>> parse_post_processor(const Json& j, const
     if (!list || !list->is_array()) return field_error(list_path, "expected an array");
     std::vector<Ptr> parts;
     for (std::size_t i = 0; i < list->size(); ++i) {
-      TL_TOK_TRY(part, parse_post_processor((*list)[i], index_path(list_path, i)));
+      TL_TOK_TRY(part, parse_post_processor_at((*list)[i], index_path(list_path, i), depth + 1));
       parts.push_back(std::move(part));
     }
     return Ptr(std::make_unique<SequenceProcessing>(std::move(parts)));
   }
   return unknown_type(path, type, "post_processor");
+}
+
+Result<std::unique_ptr<PostProcessor>> parse_post_processor(const Json& j, const std::string& path) {
+  return parse_post_processor_at(j, path, 0);
 }
 
 std::unique_ptr<PostProcessor> make_bert_post_processor(SpecialTokenRef cls, SpecialTokenRef sep) {

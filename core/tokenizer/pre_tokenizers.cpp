@@ -8,12 +8,13 @@ namespace {
 
 // White_Space spelled out, so that \s means what it means in Oniguruma (which the reference
 // library uses) rather than PCRE2's slightly different set.
-#define TL_TOK_WS R"(\t\n\x{0B}\f\r\x{20}\x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000})"
+#define TL_TOK_WS \
+  R"(\t\n\x{0B}\f\r\x{20}\x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000})"
 
 const Regex& gpt2_split_regex() {
   static const Regex re = [] {
-    auto r = Regex::compile(R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^)" TL_TOK_WS R"(\p{L}\p{N}]+|[)" TL_TOK_WS
-                            R"(]+(?![^)" TL_TOK_WS R"(])|[)" TL_TOK_WS R"(]+)");
+    auto r = Regex::compile(R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^)" TL_TOK_WS
+                            R"(\p{L}\p{N}]+|[)" TL_TOK_WS R"(]+(?![^)" TL_TOK_WS R"(])|[)" TL_TOK_WS R"(]+)");
     assert(r.ok() && "GPT-2 split regex must compile");
     return std::move(r.value());
   }();
@@ -23,8 +24,9 @@ const Regex& gpt2_split_regex() {
 // Rust regex \w+|[^\w\s]+ (the Whitespace pre-tokenizer).
 const Regex& word_or_symbols_regex() {
   static const Regex re = [] {
-    auto r = Regex::compile(R"([\p{L}\p{M}\p{Nd}\p{Nl}\p{Pc}\x{200C}\x{200D}]+|[^\p{L}\p{M}\p{Nd}\p{Nl}\p{Pc}\x{200C}\x{200D})" TL_TOK_WS
-                            R"(]+)");
+    auto r = Regex::compile(
+        R"([\p{L}\p{M}\p{Nd}\p{Nl}\p{Pc}\x{200C}\x{200D}]+|[^\p{L}\p{M}\p{Nd}\p{Nl}\p{Pc}\x{200C}\x{200D})" TL_TOK_WS
+        R"(]+)");
     assert(r.ok() && "word regex must compile");
     return std::move(r.value());
   }();
@@ -34,7 +36,8 @@ const Regex& word_or_symbols_regex() {
 #undef TL_TOK_WS
 
 bool is_bert_punctuation(char32_t c) {
-  const bool ascii = (c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || (c >= 123 && c <= 126);
+  const bool ascii =
+      (c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || (c >= 123 && c <= 126);
   return ascii || is_punctuation(c);
 }
 
@@ -42,7 +45,8 @@ std::vector<NormalizedString> one(const NormalizedString& s) { return {s}; }
 
 class ByteLevel final : public PreTokenizer {
  public:
-  ByteLevel(bool add_prefix_space, bool use_regex) : add_prefix_space_(add_prefix_space), use_regex_(use_regex) {}
+  ByteLevel(bool add_prefix_space, bool use_regex)
+      : add_prefix_space_(add_prefix_space), use_regex_(use_regex) {}
 
   void pre_tokenize(std::vector<Piece>& pieces) const override {
     split_pieces(pieces, [&](const NormalizedString& s) {
@@ -112,7 +116,8 @@ class Metaspace final : public PreTokenizer {
     split_pieces(pieces, [&](const NormalizedString& s) {
       NormalizedString t = s;
       t.transform([&](char32_t c, NormalizedString::Emitter& e) { e.push(c == U' ' ? replacement_ : c); });
-      const bool starts_with_replacement = t.str().compare(0, replacement_utf8_.size(), replacement_utf8_) == 0;
+      const bool starts_with_replacement =
+          t.str().compare(0, replacement_utf8_.size(), replacement_utf8_) == 0;
       const bool at_start = t.original_span().begin == 0;
       if (!starts_with_replacement &&
           (scheme_ == PrependScheme::Always || (scheme_ == PrependScheme::First && at_start)))
@@ -178,7 +183,8 @@ class Digits final : public PreTokenizer {
 
 class SequencePreTokenizer final : public PreTokenizer {
  public:
-  explicit SequencePreTokenizer(std::vector<std::unique_ptr<PreTokenizer>> parts) : parts_(std::move(parts)) {}
+  explicit SequencePreTokenizer(std::vector<std::unique_ptr<PreTokenizer>> parts)
+      : parts_(std::move(parts)) {}
   void pre_tokenize(std::vector<Piece>& pieces) const override {
     for (const auto& p : parts_) p->pre_tokenize(pieces);
   }
@@ -224,7 +230,9 @@ Result<std::unique_ptr<PreTokenizer>> parse_metaspace(const Json& j, const std::
 
 }  // namespace
 
-Result<std::unique_ptr<PreTokenizer>> parse_pre_tokenizer(const Json& j, const std::string& path) {
+static Result<std::unique_ptr<PreTokenizer>> parse_pre_tokenizer_at(const Json& j, const std::string& path,
+                                                                    int depth) {
+  if (depth > kMaxNesting) return too_deep(path);
   using Ptr = std::unique_ptr<PreTokenizer>;
   TL_TOK_TRY(type, get_type(j, path));
   if (type == "ByteLevel") {
@@ -256,12 +264,16 @@ Result<std::unique_ptr<PreTokenizer>> parse_pre_tokenizer(const Json& j, const s
     if (!list || !list->is_array()) return field_error(list_path, "expected an array");
     std::vector<Ptr> parts;
     for (std::size_t i = 0; i < list->size(); ++i) {
-      TL_TOK_TRY(part, parse_pre_tokenizer((*list)[i], index_path(list_path, i)));
+      TL_TOK_TRY(part, parse_pre_tokenizer_at((*list)[i], index_path(list_path, i), depth + 1));
       parts.push_back(std::move(part));
     }
     return Ptr(std::make_unique<SequencePreTokenizer>(std::move(parts)));
   }
   return unknown_type(path, type, "pre_tokenizer");
+}
+
+Result<std::unique_ptr<PreTokenizer>> parse_pre_tokenizer(const Json& j, const std::string& path) {
+  return parse_pre_tokenizer_at(j, path, 0);
 }
 
 std::unique_ptr<PreTokenizer> make_byte_level_pre_tokenizer(bool add_prefix_space) {

@@ -20,8 +20,8 @@ Result<Regex> Regex::compile(std::string_view pattern, bool literal) {
   if (!code) {
     PCRE2_UCHAR buf[256];
     pcre2_get_error_message(error_code, buf, sizeof(buf));
-    return make_error("invalid regex '" + std::string(pattern) + "' at offset " + std::to_string(error_offset) +
-                      ": " + reinterpret_cast<const char*>(buf));
+    return make_error("invalid regex '" + std::string(pattern) + "' at offset " +
+                      std::to_string(error_offset) + ": " + reinterpret_cast<const char*>(buf));
   }
   pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);  // optional speed-up; the interpreter is the fallback
   auto owned = std::make_shared<Code>();

@@ -20,7 +20,9 @@ class Regex {
   // All non-overlapping, non-empty matches in valid UTF-8 text, left to right.
   std::vector<Span> find_all(std::string_view text) const;
   // Matches and the gaps between them, covering text.
-  std::vector<Match> find_matches(std::string_view text) const { return matches_with_gaps(find_all(text), text.size()); }
+  std::vector<Match> find_matches(std::string_view text) const {
+    return matches_with_gaps(find_all(text), text.size());
+  }
   const std::string& pattern() const { return pattern_; }
 
  private:

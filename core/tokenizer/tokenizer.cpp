@@ -7,7 +7,8 @@ namespace tl {
 
 namespace {
 
-void push_token(Encoding& e, int id, std::string token, tok::Span span, int sequence, int type_id, bool special) {
+void push_token(Encoding& e, int id, std::string token, tok::Span span, int sequence, int type_id,
+                bool special) {
   e.ids.push_back(id);
   e.tokens.push_back(std::move(token));
   e.spans.emplace_back(span.begin, span.end);
@@ -34,14 +35,15 @@ Encoding Tokenizer::Impl::encode_sequence(std::string_view text, int sequence, i
     model->tokenize(p.text.str(), word);
     for (const tok::ModelToken& m : word) {
       const std::string* piece = model->vocab().piece(m.id);
-      push_token(e, m.id, piece ? *piece : std::string(), p.text.original_span(m.begin, m.end), sequence, type_id,
-                 false);
+      push_token(e, m.id, piece ? *piece : std::string(), p.text.original_span(m.begin, m.end), sequence,
+                 type_id, false);
     }
   }
   return e;
 }
 
-Encoding Tokenizer::Impl::post_process(std::vector<tok::SeqEncoding> encodings, bool add_special_tokens) const {
+Encoding Tokenizer::Impl::post_process(std::vector<tok::SeqEncoding> encodings,
+                                       bool add_special_tokens) const {
   if (post_processor) post_processor->process(encodings, add_special_tokens);
   Encoding out = std::move(encodings.front().enc);
   for (std::size_t k = 1; k < encodings.size(); ++k) {
@@ -67,7 +69,8 @@ Encoding Tokenizer::encode(std::string_view text, bool add_special_tokens) const
   return impl_->post_process(std::move(encodings), add_special_tokens);
 }
 
-Encoding Tokenizer::encode_pair(std::string_view text, std::string_view text_pair, bool add_special_tokens) const {
+Encoding Tokenizer::encode_pair(std::string_view text, std::string_view text_pair,
+                                bool add_special_tokens) const {
   std::vector<tok::SeqEncoding> encodings;
   encodings.push_back({impl_->encode_sequence(text, 0, 0), text.size()});
   encodings.push_back({impl_->encode_sequence(text_pair, 1, 1), text_pair.size()});
@@ -125,7 +128,8 @@ bool Tokenizer::is_special(int id) const {
   if (id < 0) return false;
   if (const tok::AddedToken* t = impl_->added.by_id(id); t && t->special) return true;
   const SpecialIds& s = impl_->special;
-  return id == s.bos || id == s.eos || id == s.unk || id == s.pad || id == s.mask || id == s.cls || id == s.sep;
+  return id == s.bos || id == s.eos || id == s.unk || id == s.pad || id == s.mask || id == s.cls ||
+         id == s.sep;
 }
 
 }  // namespace tl

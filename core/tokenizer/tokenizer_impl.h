@@ -21,11 +21,11 @@ struct SpecialIds {
 };
 
 struct Tokenizer::Impl {
-  std::unique_ptr<tok::Normalizer> normalizer;        // may be null
-  std::unique_ptr<tok::PreTokenizer> pre_tokenizer;   // may be null
-  std::unique_ptr<tok::Model> model;                  // never null
-  std::unique_ptr<tok::PostProcessor> post_processor; // may be null
-  std::unique_ptr<tok::Decoder> decoder;              // may be null
+  std::unique_ptr<tok::Normalizer> normalizer;         // may be null
+  std::unique_ptr<tok::PreTokenizer> pre_tokenizer;    // may be null
+  std::unique_ptr<tok::Model> model;                   // never null
+  std::unique_ptr<tok::PostProcessor> post_processor;  // may be null
+  std::unique_ptr<tok::Decoder> decoder;               // may be null
   tok::AddedVocabulary added;
   SpecialIds special;
 

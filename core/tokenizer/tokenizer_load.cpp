@@ -90,15 +90,16 @@ Status apply_special_tokens_map(Tokenizer::Impl& impl, std::string_view text, co
     return make_error(source + ": not valid JSON (" + e.what() + ")");
   }
   if (!j.is_object()) return make_error(source + ": expected an object");
-  const std::pair<const char*, int*> fields[] = {{"bos_token", &impl.special.bos},   {"eos_token", &impl.special.eos},
-                                                 {"unk_token", &impl.special.unk},   {"pad_token", &impl.special.pad},
-                                                 {"mask_token", &impl.special.mask}, {"cls_token", &impl.special.cls},
-                                                 {"sep_token", &impl.special.sep}};
+  const std::pair<const char*, int*> fields[] = {
+      {"bos_token", &impl.special.bos}, {"eos_token", &impl.special.eos},   {"unk_token", &impl.special.unk},
+      {"pad_token", &impl.special.pad}, {"mask_token", &impl.special.mask}, {"cls_token", &impl.special.cls},
+      {"sep_token", &impl.special.sep}};
   for (const auto& [key, target] : fields) {
     const Json* v = tok::find_field(j, key);
     if (!v) continue;
     const Json* content = v->is_object() ? tok::find_field(*v, "content") : v;
-    if (!content || !content->is_string()) return make_error(source + ": " + key + ": expected a token string");
+    if (!content || !content->is_string())
+      return make_error(source + ": " + key + ": expected a token string");
     if (const auto id = impl.find_id(content->get<std::string>())) *target = *id;
   }
   return {};
@@ -115,12 +116,17 @@ Result<std::shared_ptr<Tokenizer::Impl>> parse_tokenizer_json(const Json& j) {
   if (!model) return tok::field_error("model", "missing");
   TL_TOK_TRY(parsed_model, tok::parse_model(*model, "model"));
   impl->model = std::move(parsed_model);
-  if (Status s = parse_optional_component(j, "normalizer", impl->normalizer, &tok::parse_normalizer); !s) return s.error();
-  if (Status s = parse_optional_component(j, "pre_tokenizer", impl->pre_tokenizer, &tok::parse_pre_tokenizer); !s)
+  if (Status s = parse_optional_component(j, "normalizer", impl->normalizer, &tok::parse_normalizer); !s)
     return s.error();
-  if (Status s = parse_optional_component(j, "post_processor", impl->post_processor, &tok::parse_post_processor); !s)
+  if (Status s = parse_optional_component(j, "pre_tokenizer", impl->pre_tokenizer, &tok::parse_pre_tokenizer);
+      !s)
     return s.error();
-  if (Status s = parse_optional_component(j, "decoder", impl->decoder, &tok::parse_decoder); !s) return s.error();
+  if (Status s =
+          parse_optional_component(j, "post_processor", impl->post_processor, &tok::parse_post_processor);
+      !s)
+    return s.error();
+  if (Status s = parse_optional_component(j, "decoder", impl->decoder, &tok::parse_decoder); !s)
+    return s.error();
   TL_TOK_TRY(added, parse_added_tokens(j, *impl->model));
   impl->added = tok::AddedVocabulary(std::move(added), impl->normalizer.get());
   guess_special_ids(*impl);
@@ -169,8 +175,10 @@ Result<FolderConfig> read_folder_config(const fs::path& dir) {
 }
 
 // GPT-2 style byte-level BPE from vocab.json + merges.txt (what GPT2Converter builds).
-Result<std::shared_ptr<Tokenizer::Impl>> load_vocab_json_merges(const fs::path& dir, const FolderConfig& config) {
-  const std::string vocab_source = (dir / "vocab.json").string(), merges_source = (dir / "merges.txt").string();
+Result<std::shared_ptr<Tokenizer::Impl>> load_vocab_json_merges(const fs::path& dir,
+                                                                const FolderConfig& config) {
+  const std::string vocab_source = (dir / "vocab.json").string(),
+                    merges_source = (dir / "merges.txt").string();
   TL_TOK_TRY(vocab_text, read_text_file(dir / "vocab.json"));
   TL_TOK_TRY(merges_text, read_text_file(dir / "merges.txt"));
   Json vocab_json;
@@ -190,7 +198,8 @@ Result<std::shared_ptr<Tokenizer::Impl>> load_vocab_json_merges(const fs::path& 
     if (line.empty() || line.rfind("#version", 0) == 0) continue;
     const std::size_t space = line.find(' ');
     if (space == std::string::npos || line.find(' ', space + 1) != std::string::npos)
-      return make_error(merges_source + ": line " + std::to_string(line_number) + ": expected \"left right\"");
+      return make_error(merges_source + ": line " + std::to_string(line_number) +
+                        ": expected \"left right\"");
     merges.emplace_back(line.substr(0, space), line.substr(space + 1));
   }
   auto impl = std::make_shared<Tokenizer::Impl>();
@@ -215,20 +224,22 @@ Result<std::shared_ptr<Tokenizer::Impl>> load_vocab_txt(const fs::path& dir, con
   std::istringstream lines(text);
   int id = 0;
   for (std::string line; std::getline(lines, line); ++id) {
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.pop_back();
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t'))
+      line.pop_back();
     vocab.add(line, id);
   }
   if (vocab.count() == 0) return make_error((dir / "vocab.txt").string() + ": empty vocabulary");
   auto impl = std::make_shared<Tokenizer::Impl>();
   std::vector<tok::AddedToken> added;
   for (const char* name : {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"})
-    if (const auto found = vocab.find(name)) added.push_back({name, *found, false, false, false, false, true});
+    if (const auto found = vocab.find(name))
+      added.push_back({name, *found, false, false, false, false, true});
   const std::optional<int> cls = vocab.find("[CLS]"), sep = vocab.find("[SEP]");
   auto model = tok::make_wordpiece(std::move(vocab), "[UNK]", "##", 100, "vocab.txt");
   if (!model) return make_error((dir / "vocab.txt").string() + ": " + model.error().message);
   impl->model = std::move(model.value());
-  impl->normalizer =
-      tok::make_bert_normalizer(config.lowercase, config.strip_accents.value_or(config.lowercase), config.chinese_chars);
+  impl->normalizer = tok::make_bert_normalizer(
+      config.lowercase, config.strip_accents.value_or(config.lowercase), config.chinese_chars);
   impl->pre_tokenizer = tok::make_bert_pre_tokenizer();
   if (cls && sep) impl->post_processor = tok::make_bert_post_processor({"[CLS]", *cls}, {"[SEP]", *sep});
   impl->decoder = tok::make_wordpiece_decoder("##");

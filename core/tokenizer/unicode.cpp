@@ -109,8 +109,20 @@ std::string utf8_lossy(std::string_view bytes) {
 
 bool is_whitespace(char32_t c) {
   switch (c) {
-    case 0x09: case 0x0A: case 0x0B: case 0x0C: case 0x0D: case 0x20: case 0x85: case 0xA0:
-    case 0x1680: case 0x2028: case 0x2029: case 0x202F: case 0x205F: case 0x3000:
+    case 0x09:
+    case 0x0A:
+    case 0x0B:
+    case 0x0C:
+    case 0x0D:
+    case 0x20:
+    case 0x85:
+    case 0xA0:
+    case 0x1680:
+    case 0x2028:
+    case 0x2029:
+    case 0x202F:
+    case 0x205F:
+    case 0x3000:
       return true;
     default:
       return c >= 0x2000 && c <= 0x200A;
@@ -180,8 +192,8 @@ std::string utf8proc_normalize(std::string_view s, bool compose, bool compatibil
   if (compatibility) options |= UTF8PROC_COMPAT;
   utf8proc_uint8_t* dst = nullptr;
   const utf8proc_ssize_t n =
-      utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(s.data()), static_cast<utf8proc_ssize_t>(s.size()),
-                   &dst, static_cast<utf8proc_option_t>(options));
+      utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(s.data()),
+                   static_cast<utf8proc_ssize_t>(s.size()), &dst, static_cast<utf8proc_option_t>(options));
   if (n < 0) return std::string(s);  // only valid UTF-8 reaches here; keep the text if utf8proc refuses
   std::unique_ptr<utf8proc_uint8_t, decltype(&std::free)> owned(dst, &std::free);
   return std::string(reinterpret_cast<const char*>(dst), static_cast<std::size_t>(n));

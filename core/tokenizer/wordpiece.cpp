@@ -59,8 +59,8 @@ Result<std::unique_ptr<Model>> make_wordpiece(Vocab vocab, const std::string& un
   const std::optional<int> unk_id = vocab.find(unk_token);
   if (!unk_id)
     return field_error(field_path(path, "unk_token"), "'" + unk_token + "' is not in the vocabulary");
-  return std::unique_ptr<Model>(
-      std::make_unique<WordPieceModel>(std::move(vocab), *unk_id, std::move(prefix), max_input_chars_per_word));
+  return std::unique_ptr<Model>(std::make_unique<WordPieceModel>(std::move(vocab), *unk_id, std::move(prefix),
+                                                                 max_input_chars_per_word));
 }
 
 }  // namespace tl::tok

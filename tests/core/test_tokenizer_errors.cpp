@@ -19,7 +19,8 @@ std::string load_error(const Json& j) { return load_error(j.dump()); }
 void expect_error(const std::string& message, std::initializer_list<const char*> parts) {
   ASSERT_FALSE(message.empty()) << "expected an error";
   EXPECT_EQ(message.rfind("bad.json: ", 0), 0u) << message;
-  for (const char* p : parts) EXPECT_NE(message.find(p), std::string::npos) << "'" << p << "' not in: " << message;
+  for (const char* p : parts)
+    EXPECT_NE(message.find(p), std::string::npos) << "'" << p << "' not in: " << message;
 }
 
 TEST(TokenizerErrors, NotJson) {

@@ -59,8 +59,10 @@ TEST(TokenizerSpans, Gpt2ByteLevelTokensMatchTheirText) {
     expect_consistent(e, v.text);
     for (std::size_t i = 0; i < e.size(); ++i) {
       const std::string label = t.display_token(e.ids[i]);
-      if (label.find("<0x") != std::string::npos) continue;  // part of a character: span is the whole character
-      EXPECT_EQ(span_text(e, i, v.text), label) << "token " << e.tokens[i] << " in " << nlohmann::json(v.text).dump();
+      if (label.find("<0x") != std::string::npos)
+        continue;  // part of a character: span is the whole character
+      EXPECT_EQ(span_text(e, i, v.text), label)
+          << "token " << e.tokens[i] << " in " << nlohmann::json(v.text).dump();
     }
   }
 }
@@ -92,7 +94,8 @@ TEST(TokenizerSpans, LlamaPiecesMatchTheirText) {
         // The "▁" the normalizer puts in front of the text is aligned to the first character.
         const bool prefix_space = label == " " || (label[0] == ' ' && label.substr(1) == original);
         EXPECT_TRUE(label == original || prefix_space)
-            << name << ": token " << e.tokens[i] << " spans \"" << original << "\" in " << nlohmann::json(v.text).dump();
+            << name << ": token " << e.tokens[i] << " spans \"" << original << "\" in "
+            << nlohmann::json(v.text).dump();
       }
     }
   }
@@ -126,7 +129,8 @@ TEST(TokenizerDecode, LlamaRoundTripsEveryVectorWithoutSpecialTokenText) {
           v.text.find("<unk>") != std::string::npos)
         continue;
       const Encoding e = t.encode(v.text);
-      EXPECT_EQ(t.decode(e.ids, /*skip_special_tokens=*/true), v.text) << name << ": " << nlohmann::json(v.text).dump();
+      EXPECT_EQ(t.decode(e.ids, /*skip_special_tokens=*/true), v.text)
+          << name << ": " << nlohmann::json(v.text).dump();
     }
   }
 }

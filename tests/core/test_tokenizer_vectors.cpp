@@ -5,7 +5,9 @@
 namespace tl {
 namespace {
 
-TEST(TokenizerVectors, Gpt2) { test::expect_vectors_at(test::tokenizer_dir("gpt2") / "tokenizer.json", "gpt2"); }
+TEST(TokenizerVectors, Gpt2) {
+  test::expect_vectors_at(test::tokenizer_dir("gpt2") / "tokenizer.json", "gpt2");
+}
 
 TEST(TokenizerVectors, BertBaseUncased) {
   test::expect_vectors_at(test::tokenizer_dir("bert-base-uncased") / "tokenizer.json", "bert-base-uncased");
@@ -21,7 +23,8 @@ TEST(TokenizerVectors, Tok512) {
 
 // tokenizers 0.23 writes merges as ["a", "b"] pairs and adds "ignore_merges": false.
 TEST(TokenizerVectors, Tok512NewerMergesFormat) {
-  test::expect_vectors_at(test::tokenizer_dir("tok512") / "tokenizer.tokenizers-0.23.2-format.json", "tok512");
+  test::expect_vectors_at(test::tokenizer_dir("tok512") / "tokenizer.tokenizers-0.23.2-format.json",
+                          "tok512");
 }
 
 // The embedded default model's tokenizer is tok512.

@@ -4,11 +4,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/tokenizer/tokenizer.h"
 
@@ -59,8 +58,8 @@ inline void expect_vectors(const Tokenizer& tok, const std::string& name) {
     const Encoding e = tok.encode(v.text);
     if (e.ids != v.ids) {
       ++failures;
-      ADD_FAILURE() << name << ": text " << nlohmann::json(v.text).dump() << "\n  expected " << ids_to_string(v.ids)
-                    << "\n  got      " << ids_to_string(e.ids);
+      ADD_FAILURE() << name << ": text " << nlohmann::json(v.text).dump() << "\n  expected "
+                    << ids_to_string(v.ids) << "\n  got      " << ids_to_string(e.ids);
     }
   }
   EXPECT_EQ(failures, 0) << "of " << vectors.size() << " vectors";
