@@ -1,6 +1,7 @@
 #version 450
-// y[i] = a * x[i] + y[i]. The smallest kernel: proves the shader pipeline (glslc at build time,
-// SPIR-V embedded, dispatched on Vulkan) end to end.
+// y[i] = a * x[i] + y[i] (SaxpyParams): the backend's axpy, and the smallest kernel, which proves
+// the shader pipeline (glslc at build time, SPIR-V embedded, dispatched on Vulkan) end to end.
+// Grid-stride, so any n fits in the workgroup-count limit.
 #extension GL_GOOGLE_include_directive : require
 #include "tl_common.glsl"
 
@@ -10,6 +11,7 @@ layout(std430, set = 0, binding = 1) buffer Y { float y[]; };
 TL_PUSH_PARAMS(SaxpyParams);
 
 void main() {
-  uint i = gl_GlobalInvocationID.x;
-  if (i < p.n) y[view_base[1] + i] = p.a * x[view_base[0] + i] + y[view_base[1] + i];
+  const uint step = gl_NumWorkGroups.x * gl_WorkGroupSize.x;
+  for (uint i = gl_GlobalInvocationID.x; i < p.n; i += step)
+    y[view_base[1] + i] = p.a * x[view_base[0] + i] + y[view_base[1] + i];
 }

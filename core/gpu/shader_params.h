@@ -31,6 +31,12 @@ TL_STRUCT(SaxpyParams) {
 };
 TL_CHECK_PARAMS(SaxpyParams, 8);
 
+// gemm_tiled.comp: a 16 x 16 workgroup computes a TL_GEMM_TILE_M x TL_GEMM_TILE_N tile of C,
+// stepping through k in slices of TL_GEMM_TILE_K. Dispatch: (ceil(n / TILE_N), ceil(m / TILE_M), batch).
+#define TL_GEMM_TILE_M 128
+#define TL_GEMM_TILE_N 128
+#define TL_GEMM_TILE_K 8
+
 // C[b] = alpha * op(A[b]) op(B[b]) + beta * C[b], row-major, b < batch.     (gemm_tiled.comp)
 // op(A) is m x k: A is stored m x k (trans_a = 0) or k x m (trans_a = 1) with row stride lda;
 // op(B) is k x n likewise; C is m x n with row stride ldc. stride_*: elements between batch
@@ -53,52 +59,81 @@ TL_STRUCT(GemmParams) {
 };
 TL_CHECK_PARAMS(GemmParams, 56);
 
-// Rows of row_len elements; row r belongs to token (r / rows_per_token) % n_tokens. This is the
-// layout of every per-token state the engine keeps: [batch][token][rows_per_token][row_len].
+// ---- Stream-state kernels (the Backend of core/backend/backend.h) ----------------------------
+// A state is a column-major rows x cols matrix (element (r, c) at c * rows + r) whose rows are
+// grouped in token blocks. The layout lives on the device as one uint buffer
+//   [offset[n_tokens] | count[n_tokens] | row_token[rows]]
+// with row_token[r] = the token whose block holds row r, or TL_NO_TOKEN.
+#define TL_NO_TOKEN 0xffffffffu
 
-// Frozen normalisation (norm_apply.comp): per row x of token t,
-//   center = 1, scale_first = 0:  y = gamma * (x - mean(x)) * inv_scale[t]   (LayerNorm, frozen sigma)
-//   center = 0:                   y = gamma * x * inv_scale[t]               (RMSNorm, frozen rms)
-//   scale_first = 1:              y = (gamma*x - mean(gamma*x)) * inv_scale[t]  (the transpose of
-//                                 the LayerNorm map, for backward propagation)
-TL_STRUCT(NormApplyParams) {
-  uint n_rows;
-  uint row_len;
-  uint rows_per_token;
+// x[r, c] *= coef, coef = s[t] (per_column = 0: scale_rows, norm scales 1/sigma, 1/rms) or
+// coef[t, c] (per_column = 1: scale_columns, activation ratios Phi and gates; coef is n_tokens x
+// cols column-major), t = row_token[r]; rows outside every block are left alone.  (token_scale.comp)
+TL_STRUCT(TokenScaleParams) {
+  uint rows;
+  uint cols;
   uint n_tokens;
-  uint center;
-  uint scale_first;
+  uint per_column;
 };
-TL_CHECK_PARAMS(NormApplyParams, 24);
+TL_CHECK_PARAMS(TokenScaleParams, 16);
 
-// y[r, k] = x[r, k] * ratio[t, k], t the token of row r (FFN activation ratios Phi, gates;
-// with rows_per_token = 1 and n_tokens = n_rows it is the elementwise product). (ratio_scale.comp)
-TL_STRUCT(RatioScaleParams) {
-  uint n_rows;
-  uint row_len;
-  uint rows_per_token;
+// x[offset[n] + row, c] += bias[n, c] for every token n with count[n] > row (bias: n_tokens x cols
+// column-major).                                                                (token_row_bias.comp)
+TL_STRUCT(TokenRowBiasParams) {
+  uint rows;
+  uint cols;
   uint n_tokens;
+  uint row;
 };
-TL_CHECK_PARAMS(RatioScaleParams, 16);
+TL_CHECK_PARAMS(TokenRowBiasParams, 16);
 
-// Attention mixing over tokens with frozen probabilities A [n_heads][n_tokens][n_tokens]
-// (row = query i, column = key j).                                           (attention_mix.comp)
-// in/out: [batch][n_tokens][rows_per_token][width], head h owns columns [h*head_dim, (h+1)*head_dim);
-// with GQA, query head h reads key/value head h / (n_heads / n_kv_heads).
-//   transpose = 0:  out[b,i,r,h*hd+c]  = sum_j A_h[i,j] in[b,j,r,kv(h)*hd+c]      (width in: n_kv*hd, out: n_heads*hd)
-//   transpose = 1:  out[b,j,r,g*hd+c]  = sum_{h: kv(h)=g} sum_i A_h[i,j] in[b,i,r,h*hd+c]  (the adjoint)
-// causal = 1 skips the pairs j > i (A is zero there).
+// Attention mixing over tokens with frozen probabilities (attention_mix.comp). probs is
+// (heads * n_tokens) x n_tokens column-major: A_h[i, k] at k * heads * n_tokens + h * n_tokens + i.
+// Head h owns columns [h * head_dim, (h + 1) * head_dim); query head h reads kv head
+// h / (heads / kv_heads). For every row r < min(count_i, count_k):
+//   transpose = 0:  y_i[r, head h]  += sum_k A_h[i, k] x_k[r, kv head of h]   (x: kv_heads*hd cols, y: heads*hd)
+//   transpose = 1:  y_k[r, kv head g] += sum_{h in g} sum_i A_h[i, k] x_i[r, head h]   (the adjoint)
 TL_STRUCT(AttentionMixParams) {
-  uint batch;
+  uint rows;
   uint n_tokens;
-  uint rows_per_token;
-  uint n_heads;
-  uint n_kv_heads;
+  uint heads;
+  uint kv_heads;
   uint head_dim;
-  uint causal;
   uint transpose;
 };
-TL_CHECK_PARAMS(AttentionMixParams, 32);
+TL_CHECK_PARAMS(AttentionMixParams, 24);
+
+// out[r] = sum_c x[r, c]^2 for every row (block Frobenius norms are sums of these). (row_sq_norms.comp)
+TL_STRUCT(RowSqNormsParams) {
+  uint rows;
+  uint cols;
+};
+TL_CHECK_PARAMS(RowSqNormsParams, 8);
+
+// Signed contraction: out[r] = sum_c x[r, c] v[t, c], t = row_token[r] (v: n_tokens x cols
+// column-major); 0 for rows outside every block.                                  (row_dots.comp)
+TL_STRUCT(RowDotsParams) {
+  uint rows;
+  uint cols;
+  uint n_tokens;
+};
+TL_CHECK_PARAMS(RowDotsParams, 12);
+
+// Rows of each block in consecutive groups of `group` rows; group g of the block of token t is
+// contracted with row g of v (v_rows x group, column-major):
+//   out[o, c] = sum_{q < group} v[g, q] x[o * group + q, c],  o = offset[t] / group + g,
+// out is (rows / group) x cols column-major; groups outside every block (or g >= v_rows) give 0.
+//                                                                               (group_contract.comp)
+TL_STRUCT(GroupContractParams) {
+  uint rows;
+  uint cols;
+  uint n_tokens;
+  uint group;
+  uint v_rows;
+};
+TL_CHECK_PARAMS(GroupContractParams, 20);
+
+// ---- Forward ops: row-major, one row of row_len features per token (and head) -------------------
 
 // Softmax of each row of scores * scale, with keys j > q + key_offset masked out when causal = 1
 // (q = r % rows_per_matrix, the query of row r). Masked entries become exactly 0. (masked_softmax.comp)
@@ -155,37 +190,6 @@ TL_CHECK_PARAMS(ActivationParams, 12);
 #define TL_ACT_SILU 2
 #define TL_ACT_RELU 3
 #define TL_ACT_TANH 4
-
-// Reductions write row r's value to out[(r / rows_inner) * out_stride_outer +
-// (r % rows_inner) * out_stride_inner], so a [j][i] sweep can fill map[i][j] directly;
-// accumulate = 1 adds to out instead of overwriting it.
-
-// L2 norm of each row (row_norms.comp); a contiguous D x D block is one row of D*D elements, so
-// this is also the block Frobenius norm. squared = 1 gives the sum of squares (to accumulate
-// blocks split across dispatches, then take the root on the host or in a final pass).
-TL_STRUCT(RowNormsParams) {
-  uint n_rows;
-  uint row_len;
-  uint rows_inner;
-  uint out_stride_outer;
-  uint out_stride_inner;
-  uint squared;
-  uint accumulate;
-};
-TL_CHECK_PARAMS(RowNormsParams, 28);
-
-// Signed contraction (row_dot.comp): value(r) = sum_k x[r, k] * w[t, k], t the token of row r.
-TL_STRUCT(RowDotParams) {
-  uint n_rows;
-  uint row_len;
-  uint rows_per_token;
-  uint n_tokens;
-  uint rows_inner;
-  uint out_stride_outer;
-  uint out_stride_inner;
-  uint accumulate;
-};
-TL_CHECK_PARAMS(RowDotParams, 32);
 
 // out[i, :] = table[ids[i], :]; ids >= vocab give a zero row (the host validates ids first).
 //                                                                         (embedding_gather.comp)

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include <Eigen/Dense>
+
 #include "core/gpu/gpu.h"
 
 namespace tl::gpu::testing {
@@ -81,6 +83,34 @@ inline double normalised_error(const std::vector<float>& got, const std::vector<
     if (!std::isfinite(got[i])) return INFINITY;
   }
   return diff / (scale > 0 ? scale : 1.0);
+}
+
+// A device buffer holding `values` (test helper: fails the test on error).
+inline Buffer device_copy(Context& ctx, const std::vector<float>& values, const char* label) {
+  auto buf = ctx.create_buffer(values.size(), label);
+  EXPECT_TRUE(buf.ok()) << (buf.ok() ? "" : buf.error().message);
+  if (!buf.ok()) return Buffer();
+  Status s = ctx.upload(*buf, values);
+  EXPECT_TRUE(s.ok()) << (s.ok() ? "" : s.error().message);
+  return std::move(*buf);
+}
+
+inline std::vector<float> host_copy(Context& ctx, const Buffer& buf) {
+  std::vector<float> out(buf.size());
+  Status s = ctx.download(buf, out);
+  EXPECT_TRUE(s.ok()) << (s.ok() ? "" : s.error().message);
+  return out;
+}
+
+// Column-major Eigen matrix <-> flat vector (the stream-state layout).
+inline std::vector<float> flat(const Eigen::MatrixXf& m) { return std::vector<float>(m.data(), m.data() + m.size()); }
+inline Eigen::MatrixXf unflat(const std::vector<float>& v, Eigen::Index rows, Eigen::Index cols) {
+  return Eigen::Map<const Eigen::MatrixXf>(v.data(), rows, cols);
+}
+
+inline Eigen::MatrixXf random_matrix(Eigen::Index rows, Eigen::Index cols, unsigned seed) {
+  const auto v = random_floats(std::size_t(rows * cols), seed);
+  return unflat(v, rows, cols);
 }
 
 }  // namespace tl::gpu::testing
