@@ -40,6 +40,24 @@ VecD to_double(const Vec<T>& v) {
 
 // ---- Input validation and position ids --------------------------------------------------------
 
+// Loading validates every tensor; this re-checks the shapes the forward pass indexes by, cheaply,
+// so that a Model assembled in code (tests, benches, synthetic models) fails with a message
+// instead of reading out of bounds.
+std::string check_linear(const Linear& l, Eigen::Index in, Eigen::Index out, const std::string& name) {
+  if (l.W.rows() != in || l.W.cols() != out || (l.b.size() && l.b.size() != out)) {
+    return name + " is [" + std::to_string(l.W.rows()) + ", " + std::to_string(l.W.cols()) + "], expected [" +
+           std::to_string(in) + ", " + std::to_string(out) + "] (bias empty or [" + std::to_string(out) + "])";
+  }
+  return {};
+}
+
+std::string check_norm(const NormWeights& n, Eigen::Index d, const std::string& name) {
+  if (n.gamma.size() != d || (n.beta.size() && n.beta.size() != d)) {
+    return name + " has " + std::to_string(n.gamma.size()) + " gains, expected " + std::to_string(d);
+  }
+  return {};
+}
+
 Status check_model_shapes(const Model& model) {
   const ModelSpec& s = model.spec;
   const Weights& w = model.weights;
@@ -47,16 +65,47 @@ Status check_model_shapes(const Model& model) {
     return make_error("forward: model has " + std::to_string(w.blocks.size()) + " blocks, spec says " +
                       std::to_string(s.num_layers));
   }
-  if (w.token_embedding.rows() != s.vocab_size || w.token_embedding.cols() != s.hidden_size) {
+  const Eigen::Index D = s.hidden_size, F = s.intermediate_size;
+  if (w.token_embedding.rows() != s.vocab_size || w.token_embedding.cols() != D) {
     return make_error("forward: token embedding is not [vocab_size, hidden_size]");
   }
   if (s.num_heads <= 0 || s.num_kv_heads <= 0 || s.num_heads % s.num_kv_heads != 0 || s.head_dim <= 0) {
     return make_error("forward: num_heads must be a positive multiple of num_kv_heads");
   }
-  if (s.positions == Positions::Learned && w.position_embedding.cols() != s.hidden_size) {
+  if (s.positions == Positions::Learned && w.position_embedding.cols() != D) {
     return make_error("forward: learned positions but no [positions, hidden_size] position embedding");
   }
-  if (s.mlm_head && !w.mlm) return make_error("forward: spec has a masked-LM head but the weights do not");
+  if (w.token_type_embedding.size() && w.token_type_embedding.cols() != D) {
+    return make_error("forward: token type embedding is not [types, hidden_size]");
+  }
+  const MatF& unembedding = s.mlm_head ? w.token_embedding : w.unembedding();
+  const VecF& logit_bias = s.mlm_head && w.mlm ? w.mlm->decoder_bias : w.lm_head_bias;
+  if (unembedding.rows() != s.vocab_size || unembedding.cols() != D ||
+      (logit_bias.size() && logit_bias.size() != s.vocab_size)) {
+    return make_error("forward: unembedding is not [vocab_size, hidden_size] (bias empty or [vocab_size])");
+  }
+  const Eigen::Index q = Eigen::Index(s.num_heads) * s.head_dim, kv = Eigen::Index(s.num_kv_heads) * s.head_dim;
+  std::string problem;
+  if (s.embedding_norm) problem = check_norm(w.embedding_norm, D, "embedding norm");
+  if (problem.empty() && s.final_norm) problem = check_norm(w.final_norm, D, "final norm");
+  if (problem.empty() && s.mlm_head) {
+    if (!w.mlm) return make_error("forward: spec has a masked-LM head but the weights do not");
+    problem = check_linear(w.mlm->dense, D, D, "MLM dense");
+    if (problem.empty()) problem = check_norm(w.mlm->norm, D, "MLM norm");
+  }
+  for (size_t l = 0; l < w.blocks.size() && problem.empty(); ++l) {
+    const BlockWeights& b = w.blocks[l];
+    const std::string at = "block " + std::to_string(l + 1) + " ";
+    for (const std::string& p :
+         {check_norm(b.ln1, D, at + "ln1"), check_norm(b.ln2, D, at + "ln2"), check_linear(b.attn.q, D, q, at + "q"),
+          check_linear(b.attn.k, D, kv, at + "k"), check_linear(b.attn.v, D, kv, at + "v"),
+          check_linear(b.attn.o, q, D, at + "o"), check_linear(b.ffn.up, D, F, at + "up"),
+          s.gated_ffn ? check_linear(b.ffn.gate, D, F, at + "gate") : std::string(),
+          check_linear(b.ffn.down, F, D, at + "down")}) {
+      if (problem.empty()) problem = p;
+    }
+  }
+  if (!problem.empty()) return make_error("forward: " + problem);
   return Status::Ok();
 }
 

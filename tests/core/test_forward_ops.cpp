@@ -167,6 +167,14 @@ TEST(Forward, RejectsBadInputsWithAMessage) {
   EXPECT_FALSE(forward(m, make_input({1, 2}, {}, {1})).ok());  // mask length
 }
 
+TEST(Forward, RejectsInconsistentModelsBuiltInCode) {
+  Model m = make_model(Family::Llama, 5);
+  m.weights.blocks[1].attn.k.W = MatF::Zero(16, 16);  // 4 kv heads' worth, spec says 2
+  auto r = forward(m, make_input({1, 2}));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("block 2 k is [16, 16], expected [16, 8]"), std::string::npos) << r.error().message;
+}
+
 // fp32 and fp64 agree; every Trace field has its documented shape; decoders are causal.
 void check_model(Family family) {
   const Model m = make_model(family, 7);
