@@ -58,5 +58,9 @@ void register_info(CLI::App& app);
 void register_tokenize(CLI::App& app);
 void register_predict(CLI::App& app);
 void register_forward(CLI::App& app);
+void register_methods(CLI::App& app);
+void register_analyze(CLI::App& app);
+void register_block(CLI::App& app);
+void register_devices(CLI::App& app);
 
 }  // namespace tl::cli

@@ -1,10 +1,16 @@
 // tensorlens-cli: every analysis of TensorLens Studio from the command line. Each subcommand lives
 // in its own cmd_*.cpp and registers itself here. Errors print one line and exit with status 1.
+#include <malloc.h>
+
 #include <cstdio>
 
 #include "app/cli/cli_common.h"
 
 int main(int argc, char** argv) {
+  // Keep freed heap memory instead of returning it to the OS after every Trace: the engine
+  // allocates and frees large matrices in a loop, and glibc's trimming made it 3-15x slower.
+  mallopt(M_TOP_PAD, 64 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
   CLI::App app{"TensorLens Studio command line: inspect transformer models through the TensorLens operator"};
   app.set_version_flag("--version", std::string("tensorlens-cli ") + TL_VERSION);
   app.require_subcommand(1);
@@ -12,6 +18,10 @@ int main(int argc, char** argv) {
   tl::cli::register_tokenize(app);
   tl::cli::register_predict(app);
   tl::cli::register_forward(app);
+  tl::cli::register_methods(app);
+  tl::cli::register_analyze(app);
+  tl::cli::register_block(app);
+  tl::cli::register_devices(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,40 @@
+#pragma once
+// Options shared by `analyze` and `block`: scope (--layer / --through), target, precision,
+// device, method options; turned into a MethodRequest and the inputs of compute_method.
+#include <memory>
+
+#include "app/cli/cli_common.h"
+#include "core/backend/backend.h"
+#include "core/methods/registry.h"
+
+namespace tl::cli {
+
+struct AnalysisOptions {
+  ModelOption model;
+  InputOptions input;
+  std::optional<int> layer;    // --layer l: block l alone
+  std::optional<int> through;  // --through l: blocks 1..l
+  std::string target;          // --target TOKEN (a token string or an id)
+  bool fp64 = false;
+  std::string device;          // --device cpu | gpu | <selector>
+  std::vector<std::string> set;  // --option key=value (method options)
+  bool quiet = false;
+
+  void add_to(CLI::App& cmd);
+};
+
+// Everything one analysis needs, kept alive together.
+struct AnalysisSession {
+  std::shared_ptr<const Model> model;
+  std::unique_ptr<Tokenizer> tokenizer;
+  PreparedInput input;
+  Trace trace;
+  std::unique_ptr<Backend> backend;
+  std::string backend_note;  // which backend, and why not the GPU
+  MethodInputs inputs() const;
+  MethodRequest request(const AnalysisOptions& o) const;
+};
+
+AnalysisSession open_session(const AnalysisOptions& o);
+
+}  // namespace tl::cli

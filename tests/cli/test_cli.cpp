@@ -1,0 +1,151 @@
+// Runs the real tensorlens-cli binary: machine-readable output, files written, and one-line
+// errors with a non-zero exit on bad input.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "core/io/npy.h"
+
+namespace {
+
+struct Run {
+  int status;
+  std::string out;  // stdout + stderr
+};
+
+Run run(const std::string& args) {
+  std::string cmd = std::string(TL_CLI_PATH) + " " + args + " 2>&1";
+  Run r{0, ""};
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return {-1, "popen failed"};
+  std::array<char, 4096> buf{};
+  while (std::size_t n = fread(buf.data(), 1, buf.size(), p)) r.out.append(buf.data(), n);
+  int st = pclose(p);
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
+std::string tmp(const std::string& name) {
+  std::filesystem::path dir = std::filesystem::path(TL_TEST_TMP_DIR) / "cli";
+  std::filesystem::create_directories(dir);
+  return (dir / name).string();
+}
+
+const std::string kRef = TL_TEST_DATA_DIR "/reference-models/";
+
+}  // namespace
+
+TEST(Cli, InfoJsonOnEmbeddedModel) {
+  Run r = run("info --json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["family"], "llama");
+  EXPECT_EQ(j["layers"], 5);
+  EXPECT_EQ(j["hidden_size"], 64);
+  EXPECT_EQ(j["kv_heads"], 4);
+  EXPECT_GT(j["parameters"].get<long>(), 200000);
+}
+
+TEST(Cli, TokenizeJsonGivesIdsTokensSpans) {
+  Run r = run("tokenize --text 'Once upon a time' --json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["ids"], nlohmann::json::parse("[1, 403, 407, 261, 378]"));  // llama2.c reference encoding
+  EXPECT_EQ(j["tokens"].size(), 5u);
+  EXPECT_EQ(j["spans"].size(), 5u);
+}
+
+TEST(Cli, TokenizeWorksOnTokenizerOnlyFolder) {
+  Run r = run("tokenize --model " TL_TEST_DATA_DIR "/tokenizers/bert-base-uncased --text 'Hello world' --json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["ids"], nlohmann::json::parse("[101, 7592, 2088, 102]"));
+}
+
+TEST(Cli, PredictNextToken) {
+  Run r = run("predict --text 'Once upon a' --top 3 --json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j.size(), 1u);
+  EXPECT_EQ(j[0]["predictions"].size(), 3u);
+  EXPECT_EQ(j[0]["predictions"][0]["id"], 378);  // greedy reference continuation: "Once upon a" -> " time"
+}
+
+TEST(Cli, ForwardDumpMatchesShapes) {
+  std::string dir = tmp("dump_gpt2");
+  Run r = run("forward --model " + kRef + "tiny-gpt2 --ids 794,148,462,369,857,597,119 --dump " + dir);
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto hs = tl::read_npy(dir + "/hidden_states.npy");
+  ASSERT_TRUE(hs.ok());
+  EXPECT_EQ(hs->shape, (std::vector<std::int64_t>{3, 7, 64}));
+  auto ref = tl::read_npy(kRef + "tiny-gpt2/reference/seq1_hidden_states.npy");
+  ASSERT_TRUE(ref.ok());
+  double maxdiff = 0;
+  for (std::size_t k = 0; k < ref->data.size(); ++k) maxdiff = std::max(maxdiff, std::abs(ref->data[k] - hs->data[k]));
+  EXPECT_LT(maxdiff, 1e-4);
+  auto at = tl::read_npy(dir + "/attentions.npy");
+  ASSERT_TRUE(at.ok());
+  EXPECT_EQ(at->shape, (std::vector<std::int64_t>{2, 4, 7, 7}));
+  EXPECT_TRUE(std::filesystem::exists(dir + "/tokens.json"));
+}
+
+TEST(Cli, MethodsListsTheRegistry) {
+  Run r = run("methods --json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  std::set<std::string> names;
+  for (auto& m : j) names.insert(m["name"]);
+  for (const char* n : {"tensorlens", "tensorlens-in", "tensorlens-out", "tensorlens-in-out", "attention", "rollout",
+                        "flow", "alti", "globenc", "jacobian", "integrated-gradients", "logit-lens"})
+    EXPECT_TRUE(names.count(n)) << n;
+}
+
+TEST(Cli, AnalyzeWritesNpyCsvJson) {
+  for (std::string ext : {"npy", "csv", "json"}) {
+    std::string out = tmp("tl_in." + ext);
+    Run r = run("analyze --text 'Once upon a time' --method tensorlens-in --through 2 --quiet --out " + out);
+    ASSERT_EQ(r.status, 0) << r.out;
+    ASSERT_TRUE(std::filesystem::exists(out)) << out;
+  }
+  auto m = tl::read_npy(tmp("tl_in.npy"));
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->shape, (std::vector<std::int64_t>{5, 5}));
+  EXPECT_EQ(m->at({0, 4}), 0.0);  // causal: token 0 gets nothing from token 4
+  std::ifstream js(tmp("tl_in.json"));
+  auto j = nlohmann::json::parse(js);
+  EXPECT_EQ(j["maps"][0]["provenance"]["method"], "tensorlens-in");
+  EXPECT_EQ(j["tokens"].size(), 5u);
+}
+
+TEST(Cli, BlockWritesDxD) {
+  std::string out = tmp("block.npy");
+  Run r = run("block --text 'Once upon a time' --pair 3,1 --quiet --out " + out);
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto b = tl::read_npy(out);
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->shape, (std::vector<std::int64_t>{64, 64}));
+  std::string out2 = tmp("block_jac.npy");
+  r = run("block --text 'Once upon a time' --pair 3,1 --true-jacobian --quiet --out " + out2);
+  ASSERT_EQ(r.status, 0) << r.out;
+}
+
+TEST(Cli, BadInputGivesOneLineErrorAndNonZeroExit) {
+  for (std::string args : {"info --model /nonexistent/folder", "analyze --text hi --method no-such-method --out x.npy",
+                           "predict --ids 1,99999", "analyze --text 'a b' --method rollout --layer 99 --out x.npy",
+                           "block --text 'a b' --pair 7,0 --out x.npy"}) {
+    Run r = run(args);
+    EXPECT_NE(r.status, 0) << args;
+    EXPECT_NE(r.out.find("error"), std::string::npos) << args << ": " << r.out;
+    EXPECT_LE(std::count(r.out.begin(), r.out.end(), '\n'), 1) << args << ": " << r.out;
+  }
+}
+
+TEST(Cli, DevicesNeverFails) {
+  Run r = run("devices");
+  EXPECT_EQ(r.status, 0) << r.out;
+}
