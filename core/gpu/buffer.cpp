@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <vector>
 
 #include "core/gpu/failure_simulation.h"
 #include "core/gpu/vulkan_device.h"
@@ -18,6 +19,12 @@ std::string mib(std::uint64_t bytes) {
 
 // Transfers larger than this go through the staging buffer in pieces.
 constexpr std::uint64_t kStagingChunkBytes = 64ull << 20;
+
+// As many whole runs per staged copy as fit in a chunk (at least one, however long), and not so
+// many that the copy regions themselves get large.
+std::uint64_t runs_per_staged_copy(std::uint64_t run_bytes) {
+  return std::clamp<std::uint64_t>(kStagingChunkBytes / run_bytes, 1, 1 << 16);
+}
 
 }  // namespace
 
@@ -132,24 +139,24 @@ Status VulkanDevice::ensure_staging(std::uint64_t bytes) {
   return Status::Ok();
 }
 
-// One staged copy between the staging buffer and `buffer` (direction by `to_device`).
-static Status staged_copy(VulkanDevice& dev, VkBuffer staging, VkBuffer buffer, std::uint64_t offset,
-                          std::uint64_t bytes, bool to_device) {
+// Copies between the staging buffer (packed runs) and `buffer` (runs at offset + s * stride),
+// `segments` runs of `run` bytes, in one command buffer.
+static Status staged_copy(VulkanDevice& dev, VkBuffer staging, VkBuffer buffer, std::uint64_t offset, std::uint64_t run,
+                          std::uint64_t stride, std::uint64_t segments, bool to_device) {
   auto cmd = dev.allocate_command_buffer();
   if (!cmd.ok()) return cmd.error();
+  std::vector<VkBufferCopy> regions(segments);
+  for (std::uint64_t s = 0; s < segments; ++s) {
+    const std::uint64_t packed = s * run, placed = offset + s * stride;
+    regions[s] = to_device ? VkBufferCopy{packed, placed, run} : VkBufferCopy{placed, packed, run};
+  }
   auto begin = vk_struct<VkCommandBufferBeginInfo>(VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO);
   begin.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
   Status s = [&]() -> Status {
     TL_VK_CHECK(dev.fns.vkBeginCommandBuffer(*cmd, &begin));
-    VkBufferCopy region{};
-    region.size = bytes;
-    if (to_device) {
-      region.dstOffset = offset;
-      dev.fns.vkCmdCopyBuffer(*cmd, staging, buffer, 1, &region);
-    } else {
-      region.srcOffset = offset;
-      dev.fns.vkCmdCopyBuffer(*cmd, buffer, staging, 1, &region);
-    }
+    const auto n = static_cast<std::uint32_t>(regions.size());
+    if (to_device) dev.fns.vkCmdCopyBuffer(*cmd, staging, buffer, n, regions.data());
+    else dev.fns.vkCmdCopyBuffer(*cmd, buffer, staging, n, regions.data());
     TL_VK_CHECK(dev.fns.vkEndCommandBuffer(*cmd));
     return dev.submit_and_wait(*cmd);
   }();
@@ -157,37 +164,48 @@ static Status staged_copy(VulkanDevice& dev, VkBuffer staging, VkBuffer buffer, 
   return s;
 }
 
-Status VulkanDevice::upload_bytes(const BufferState& dst, std::uint64_t byte_offset, const void* src,
-                                  std::uint64_t bytes) {
+Status VulkanDevice::upload_strided(const BufferState& dst, std::uint64_t byte_offset, std::uint64_t run_bytes,
+                                    std::uint64_t stride_bytes, std::uint64_t segments, const void* src) {
   if (Status s = check_not_lost(); !s.ok()) return s;
+  const auto* in = static_cast<const char*>(src);
   if (dst.mapped) {
-    std::memcpy(static_cast<char*>(dst.mapped) + byte_offset, src, bytes);
+    for (std::uint64_t s = 0; s < segments; ++s)
+      std::memcpy(static_cast<char*>(dst.mapped) + byte_offset + s * stride_bytes, in + s * run_bytes, run_bytes);
     return Status::Ok();
   }
-  for (std::uint64_t done = 0; done < bytes;) {
-    const std::uint64_t n = std::min(bytes - done, kStagingChunkBytes);
-    if (Status s = ensure_staging(n); !s.ok()) return s;
-    std::memcpy(staging_mapped_, static_cast<const char*>(src) + done, n);
-    if (Status s = staged_copy(*this, staging_buffer_.get(), dst.buffer.get(), byte_offset + done, n, true); !s.ok())
+  if (run_bytes == 0) return Status::Ok();
+  const std::uint64_t per_chunk = runs_per_staged_copy(run_bytes);
+  for (std::uint64_t first = 0; first < segments; first += per_chunk) {
+    const std::uint64_t n = std::min(per_chunk, segments - first);
+    if (Status s = ensure_staging(n * run_bytes); !s.ok()) return s;
+    std::memcpy(staging_mapped_, in + first * run_bytes, n * run_bytes);
+    if (Status s = staged_copy(*this, staging_buffer_.get(), dst.buffer.get(), byte_offset + first * stride_bytes,
+                               run_bytes, stride_bytes, n, true);
+        !s.ok())
       return s;
-    done += n;
   }
   return Status::Ok();
 }
 
-Status VulkanDevice::download_bytes(const BufferState& src, std::uint64_t byte_offset, void* dst, std::uint64_t bytes) {
+Status VulkanDevice::download_strided(const BufferState& src, std::uint64_t byte_offset, std::uint64_t run_bytes,
+                                      std::uint64_t stride_bytes, std::uint64_t segments, void* dst) {
   if (Status s = check_not_lost(); !s.ok()) return s;
+  auto* out = static_cast<char*>(dst);
   if (src.mapped) {
-    std::memcpy(dst, static_cast<const char*>(src.mapped) + byte_offset, bytes);
+    for (std::uint64_t s = 0; s < segments; ++s)
+      std::memcpy(out + s * run_bytes, static_cast<const char*>(src.mapped) + byte_offset + s * stride_bytes, run_bytes);
     return Status::Ok();
   }
-  for (std::uint64_t done = 0; done < bytes;) {
-    const std::uint64_t n = std::min(bytes - done, kStagingChunkBytes);
-    if (Status s = ensure_staging(n); !s.ok()) return s;
-    if (Status s = staged_copy(*this, staging_buffer_.get(), src.buffer.get(), byte_offset + done, n, false); !s.ok())
+  if (run_bytes == 0) return Status::Ok();
+  const std::uint64_t per_chunk = runs_per_staged_copy(run_bytes);
+  for (std::uint64_t first = 0; first < segments; first += per_chunk) {
+    const std::uint64_t n = std::min(per_chunk, segments - first);
+    if (Status s = ensure_staging(n * run_bytes); !s.ok()) return s;
+    if (Status s = staged_copy(*this, staging_buffer_.get(), src.buffer.get(), byte_offset + first * stride_bytes,
+                               run_bytes, stride_bytes, n, false);
+        !s.ok())
       return s;
-    std::memcpy(static_cast<char*>(dst) + done, staging_mapped_, n);
-    done += n;
+    std::memcpy(out + first * run_bytes, staging_mapped_, n * run_bytes);
   }
   return Status::Ok();
 }

@@ -171,6 +171,34 @@ Status Context::download(BufferView src, std::span<std::uint32_t> dst) {
   return device_->download_bytes(*src.buffer->state(), src.offset * 4, dst.data(), dst.size() * 4);
 }
 
+namespace {
+
+Status check_strided(const VulkanDevice& dev, const StridedView& v, std::uint64_t n, const char* what) {
+  if (!v.buffer || !*v.buffer) return make_error(std::string(what) + ": no buffer");
+  const BufferState& s = *v.buffer->state();
+  if (s.device.get() != &dev) return make_error(std::string(what) + ": buffer '" + s.label + "' belongs to another device");
+  if (n != v.run * v.segments)
+    return make_error(std::string(what) + ": " + std::to_string(n) + " elements for " + std::to_string(v.segments) +
+                      " runs of " + std::to_string(v.run));
+  if (v.segments > 0 && (v.offset + (v.segments - 1) * v.stride + v.run > s.elements || (v.segments > 1 && v.stride < v.run)))
+    return make_error(std::string(what) + ": strided view outside buffer '" + s.label + "' or overlapping itself");
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status Context::upload(const StridedView& dst, std::span<const float> src) {
+  if (Status s = check_strided(*device_, dst, src.size(), "upload"); !s.ok()) return s;
+  return device_->upload_strided(*dst.buffer->state(), dst.offset * 4, dst.run * 4, dst.stride * 4, dst.segments,
+                                 src.data());
+}
+
+Status Context::download(const StridedView& src, std::span<float> dst) {
+  if (Status s = check_strided(*device_, src, dst.size(), "download"); !s.ok()) return s;
+  return device_->download_strided(*src.buffer->state(), src.offset * 4, src.run * 4, src.stride * 4, src.segments,
+                                   dst.data());
+}
+
 Result<std::array<std::uint32_t, 3>> Context::local_size(std::string_view kernel) {
   auto p = device_->pipeline(kernel);
   if (!p.ok()) return p.error();

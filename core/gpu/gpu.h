@@ -93,6 +93,9 @@ struct ContextOptions {
   std::uint64_t memory_budget_bytes = 0;
   // Enable VK_LAYER_KHRONOS_validation when installed (also TL_GPU_VALIDATION=1). Development aid.
   bool validation = false;
+  // Transfer through a staging buffer and copy commands even where buffers could be mapped (UMA
+  // devices, lavapipe): lets tests run the path discrete GPUs take.
+  bool force_staging = false;
 };
 
 class VulkanDevice;  // internal: core/gpu/vulkan_device.h
@@ -129,6 +132,13 @@ struct BufferView {
   BufferView(const Buffer& b, std::uint64_t off, std::uint64_t n) : buffer(&b), offset(off), count(n) {}
 };
 
+// `segments` runs of `run` elements each, run s starting at offset + s * stride (elements):
+// e.g. a band of rows of a column-major matrix (run = band rows, stride = matrix rows).
+struct StridedView {
+  const Buffer* buffer = nullptr;
+  std::uint64_t offset = 0, run = 0, stride = 0, segments = 0;
+};
+
 class Batch;
 
 class Context {
@@ -155,6 +165,9 @@ class Context {
   Status upload(BufferView dst, std::span<const std::uint32_t> src);
   Status download(BufferView src, std::span<float> dst);
   Status download(BufferView src, std::span<std::uint32_t> dst);
+  // Strided transfers; the span holds the runs one after the other (segments * run elements).
+  Status upload(const StridedView& dst, std::span<const float> src);
+  Status download(const StridedView& src, std::span<float> dst);
 
   Result<Batch> begin_batch();
 

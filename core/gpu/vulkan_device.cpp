@@ -258,7 +258,7 @@ Result<std::shared_ptr<VulkanDevice>> VulkanDevice::create(const ContextOptions&
   TL_VK_CHECK(dev->fns.vkCreateFence(device, &finfo, nullptr, &fence));
   dev->fence_ = DeviceObject<VkFence>(device, fence, dev->fns.vkDestroyFence);
 
-  if (Status s = dev->choose_memory_types(); !s.ok()) return s.error();
+  if (Status s = dev->choose_memory_types(options.force_staging); !s.ok()) return s.error();
   const std::uint64_t heap = dev->memory_.memoryHeaps[dev->memory_.memoryTypes[dev->buffer_memory_type_].heapIndex].size;
   dev->budget_ = options.memory_budget_bytes
                      ? std::min(options.memory_budget_bytes, heap)
@@ -268,9 +268,9 @@ Result<std::shared_ptr<VulkanDevice>> VulkanDevice::create(const ContextOptions&
 
 VulkanDevice::~VulkanDevice() = default;
 
-Status VulkanDevice::choose_memory_types() {
+Status VulkanDevice::choose_memory_types(bool force_staging) {
   inst.fns.vkGetPhysicalDeviceMemoryProperties(physical, &memory_);
-  const bool uma = info.kind == DeviceKind::Integrated || info.kind == DeviceKind::Cpu;
+  const bool uma = !force_staging && (info.kind == DeviceKind::Integrated || info.kind == DeviceKind::Cpu);
   const VkMemoryPropertyFlags mapped = VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT | VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
                                        VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
   // Buffers: on UMA devices host-visible device memory (no staging copies); otherwise plain
@@ -288,7 +288,7 @@ Status VulkanDevice::choose_memory_types() {
   if (!chosen) return make_error("Vulkan initialisation failed: '" + info.name + "' has no device-local memory type");
   buffer_memory_type_ = *chosen;
   buffer_memory_flags_ = memory_.memoryTypes[*chosen].propertyFlags;
-  buffers_mapped_ = (buffer_memory_flags_ & mapped) == mapped;
+  buffers_mapped_ = !force_staging && (buffer_memory_flags_ & mapped) == mapped;
 
   // Staging: host-visible and coherent, cached if possible (downloads read it).
   std::optional<std::uint32_t> staging;

@@ -63,8 +63,18 @@ class VulkanDevice : public std::enable_shared_from_this<VulkanDevice> {
   Result<std::shared_ptr<BufferState>> create_buffer(std::uint64_t elements, std::string_view label);
   void release_budget(std::uint64_t bytes) { in_use_ -= bytes; }
 
-  Status upload_bytes(const BufferState& dst, std::uint64_t byte_offset, const void* src, std::uint64_t bytes);
-  Status download_bytes(const BufferState& src, std::uint64_t byte_offset, void* dst, std::uint64_t bytes);
+  // Transfers `segments` runs of `run_bytes`, run s at byte_offset + s * stride_bytes in the buffer;
+  // host data packed. The plain forms are one run.
+  Status upload_strided(const BufferState& dst, std::uint64_t byte_offset, std::uint64_t run_bytes,
+                        std::uint64_t stride_bytes, std::uint64_t segments, const void* src);
+  Status download_strided(const BufferState& src, std::uint64_t byte_offset, std::uint64_t run_bytes,
+                          std::uint64_t stride_bytes, std::uint64_t segments, void* dst);
+  Status upload_bytes(const BufferState& dst, std::uint64_t byte_offset, const void* src, std::uint64_t bytes) {
+    return upload_strided(dst, byte_offset, bytes, bytes, 1, src);
+  }
+  Status download_bytes(const BufferState& src, std::uint64_t byte_offset, void* dst, std::uint64_t bytes) {
+    return download_strided(src, byte_offset, bytes, bytes, 1, dst);
+  }
 
   Result<const KernelPipeline*> pipeline(std::string_view kernel);
 
@@ -89,7 +99,7 @@ class VulkanDevice : public std::enable_shared_from_this<VulkanDevice> {
 
  private:
   VulkanDevice() = default;
-  Status choose_memory_types();
+  Status choose_memory_types(bool force_staging);
   Status ensure_staging(std::uint64_t bytes);
   Result<std::uint32_t> memory_type_for(std::uint32_t allowed_bits, VkMemoryPropertyFlags required) const;
 
