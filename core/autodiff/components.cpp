@@ -1,5 +1,6 @@
 #include "core/autodiff/components.h"
 
+#include <array>
 #include <cassert>
 #include <cmath>
 
@@ -34,6 +35,19 @@ MatD norm_projection(const NormPoint& p, const MatD& d) {
 void scale_each_direction(MatD& stacked, const MatD& coef) {
   const Eigen::Index n = coef.rows();
   for (Eigen::Index b = 0; b < stacked.rows() / n; ++b) stacked.middleRows(b * n, n).array() *= coef.array();
+}
+
+// Per-thread scratch for the forward-mode products' widest intermediates. A fresh multi-megabyte
+// Eigen matrix is a fresh mmap from glibc, zero-filled page by page on first touch; with many
+// directions per batch those page faults cost about as much as the products themselves (perf on
+// stories260K's Jacobian map). Each slot has one user below; memory stays with the thread.
+enum ScratchSlot { kScratchQ, kScratchK, kScratchV, kScratchContext, kScratchUp, kScratchGate, kScratchSlots };
+
+MatD& scratch(ScratchSlot slot, Eigen::Index rows, Eigen::Index cols) {
+  thread_local std::array<MatD, kScratchSlots> pool;
+  MatD& m = pool[slot];
+  m.resize(rows, cols);  // keeps the allocation when the size repeats
+  return m;
 }
 
 std::vector<int> repeated_positions(const Tape& tape, int batch, bool inverse) {
@@ -104,12 +118,17 @@ MatD attention_jvp(const Tape& tape, int layer, const MatD& d_in) {
   const BlockWeightsD& w = tape.block(layer);
   const Eigen::Index n = tape.num_tokens(), hd = s.head_dim;
   const int batch = tape.batch_of(d_in), group = s.num_heads / s.num_kv_heads;
-  MatD dq = d_in * w.wq, dk = d_in * w.wk;
-  const MatD dv = d_in * w.wv;
+  const Eigen::Index rows = d_in.rows(), q_cols = w.wq.cols(), kv_cols = w.wk.cols();
+  MatD& dq = scratch(kScratchQ, rows, q_cols);
+  MatD& dk = scratch(kScratchK, rows, kv_cols);
+  MatD& dv = scratch(kScratchV, rows, kv_cols);
+  dq.noalias() = d_in * w.wq;
+  dk.noalias() = d_in * w.wk;
+  dv.noalias() = d_in * w.wv;
   rotate(tape, dq, s.num_heads, batch, false);
   rotate(tape, dk, s.num_kv_heads, batch, false);
   const double scale = 1.0 / std::sqrt(double(hd));
-  MatD dctx(d_in.rows(), Eigen::Index(s.num_heads) * hd);
+  MatD& dctx = scratch(kScratchContext, rows, q_cols);
   for (int h = 0; h < s.num_heads; ++h) {
     const Eigen::Index qc = h * hd, kc = (h / group) * hd;
     const MatD& P = bt.attn_probs[size_t(h)];
@@ -172,11 +191,15 @@ MatD ffn_jvp(const Tape& tape, int layer, const MatD& d_in) {
   const BlockWeightsD& w = tape.block(layer);
   const MatD act_prime = activation_derivative(s.activation, bt.ffn_pre);
   if (!s.gated_ffn) {
-    MatD dz = d_in * w.w_up;
+    MatD& dz = scratch(kScratchUp, d_in.rows(), w.w_up.cols());
+    dz.noalias() = d_in * w.w_up;
     scale_each_direction(dz, act_prime);
     return dz * w.w_down;
   }
-  MatD dg = d_in * w.w_gate, du = d_in * w.w_up;
+  MatD& dg = scratch(kScratchGate, d_in.rows(), w.w_gate.cols());
+  MatD& du = scratch(kScratchUp, d_in.rows(), w.w_up.cols());
+  dg.noalias() = d_in * w.w_gate;
+  du.noalias() = d_in * w.w_up;
   scale_each_direction(dg, act_prime.cwiseProduct(bt.ffn_up));
   scale_each_direction(du, bt.ffn_pre.cwiseProduct(bt.ffn_ratio));  // act(g)
   dg += du;
