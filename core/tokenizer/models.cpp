@@ -1,18 +1,27 @@
 // Vocab and the "model" section of tokenizer.json.
 #include "core/tokenizer/models.h"
 
+#include <algorithm>
+
 namespace tl::tok {
 
 Result<Vocab> Vocab::from_json(const Json& obj, const std::string& path) {
   if (!obj.is_object()) return field_error(path, "expected an object of piece: id");
-  Vocab v;
-  v.to_id_.reserve(obj.size());
+  if (obj.empty()) return field_error(path, "empty vocabulary");
+  std::int64_t max_id = -1;
   for (const auto& [piece, id] : obj.items()) {
     if (!id.is_number_integer() || id.get<std::int64_t>() < 0 || id.get<std::int64_t>() > kMaxTokenId)
       return field_error(path + "[\"" + piece + "\"]",
                          "expected an id in [0, " + std::to_string(kMaxTokenId) + "]");
-    v.add(piece, static_cast<int>(id.get<std::int64_t>()));
+    max_id = std::max(max_id, id.get<std::int64_t>());
   }
+  // Ids index a table: a few gaps are fine, a handful of entries with huge ids is a corrupt file.
+  if (static_cast<std::size_t>(max_id) > 2 * obj.size() + 1024)
+    return field_error(path, "ids are sparse (largest id " + std::to_string(max_id) + " for " +
+                                 std::to_string(obj.size()) + " entries)");
+  Vocab v;
+  v.to_id_.reserve(obj.size());
+  for (const auto& [piece, id] : obj.items()) v.add(piece, static_cast<int>(id.get<std::int64_t>()));
   return v;
 }
 

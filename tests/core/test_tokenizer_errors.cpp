@@ -53,6 +53,9 @@ TEST(TokenizerErrors, MissingVocab) {
   j = tok512();
   j["model"]["vocab"]["<unk>"] = -5;
   expect_error(load_error(j), {"model.vocab", "<unk>"});
+  j = tok512();
+  j["model"]["vocab"]["<unk>"] = 10000000;  // would allocate a table of ten million pieces
+  expect_error(load_error(j), {"model.vocab", "sparse"});
 }
 
 TEST(TokenizerErrors, BadMerges) {

@@ -1,5 +1,6 @@
 // Token spans, decoding, pairs, display labels and speed, over the vendored vectors.
 #include <chrono>
+#include <random>
 
 #include "tokenizer_test_data.h"
 
@@ -201,6 +202,28 @@ TEST(TokenizerSpans, InvalidUtf8Input) {
     const Encoding e = t.encode(text);
     expect_consistent(e, text);
     EXPECT_GT(e.size(), 0u) << name;
+  }
+}
+
+// Hostile text: random bytes (mostly invalid UTF-8), control characters, long runs.
+TEST(TokenizerSpans, RandomBytesStayConsistent) {
+  std::mt19937 rng(1234);
+  std::vector<std::string> inputs;
+  for (int k = 0; k < 150; ++k) {
+    std::string s(rng() % 120, '\0');
+    for (char& c : s) c = static_cast<char>(rng() % (k % 3 == 0 ? 128 : 256));
+    inputs.push_back(s);
+  }
+  inputs.push_back(std::string(20000, ' '));
+  inputs.push_back(std::string(20000, 'a'));
+  inputs.push_back(std::string(5000, '\n') + "x");
+  for (const std::string name : {"gpt2", "bert-base-uncased", "llama2", "tok512"}) {
+    const Tokenizer t = load(name);
+    for (const std::string& s : inputs) {
+      const Encoding e = t.encode(s);
+      expect_consistent(e, s);
+      t.decode(e.ids);
+    }
   }
 }
 
