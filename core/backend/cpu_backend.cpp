@@ -1,0 +1,352 @@
+#include "core/backend/cpu_backend.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cassert>
+#include <fstream>
+#include <new>
+#include <sstream>
+#include <thread>
+
+namespace tl {
+
+std::int64_t available_system_memory() {
+  std::ifstream in("/proc/meminfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("MemAvailable:", 0) == 0) {
+      std::istringstream fields(line.substr(13));
+      std::int64_t kib = -1;
+      fields >> kib;
+      return kib < 0 ? -1 : kib * 1024;
+    }
+  }
+  return -1;
+}
+
+namespace {
+
+template <class T>
+using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+
+template <class T>
+class CpuBuffer final : public BackendBuffer {
+ public:
+  CpuBuffer(std::int64_t rows, std::int64_t cols)
+      : BackendBuffer(rows, cols, std::is_same_v<T, double> ? Precision::Float64 : Precision::Float32),
+        m(Mat<T>::Zero(rows, cols)) {}
+  Mat<T> m;
+};
+
+template <class T>
+Mat<T>& mat(BackendBuffer& b) {
+  assert(b.precision() == (std::is_same_v<T, double> ? Precision::Float64 : Precision::Float32) &&
+         "backend buffers of mixed precision");
+  return static_cast<CpuBuffer<T>&>(b).m;
+}
+template <class T>
+const Mat<T>& mat(const BackendBuffer& b) {
+  return mat<T>(const_cast<BackendBuffer&>(b));
+}
+
+// Calls f(T{}) with T = float or double according to the precision.
+template <class F>
+void dispatch(Precision p, F&& f) {
+  if (p == Precision::Float64) f(double{});
+  else f(float{});
+}
+
+// Runs body(task) for task in [0, tasks) on up to `threads` threads (dynamic assignment). Small
+// jobs (work below ~1e5 multiply-adds) run inline: thread start-up would dominate.
+template <class F>
+void parallel_tasks(int threads, std::int64_t tasks, double work, F&& body) {
+  const int use = static_cast<int>(std::min<std::int64_t>(threads, tasks));
+  if (use <= 1 || work < 1e5) {
+    for (std::int64_t t = 0; t < tasks; ++t) body(t);
+    return;
+  }
+  std::atomic<std::int64_t> next{0};
+  auto worker = [&] {
+    for (std::int64_t t = next++; t < tasks; t = next++) body(t);
+  };
+  std::vector<std::thread> pool;
+  for (int i = 1; i < use; ++i) pool.emplace_back(worker);
+  worker();
+  for (auto& th : pool) th.join();
+}
+
+// Splits rows [0, total) into one band per thread and calls body(row_begin, row_end).
+template <class F>
+void parallel_row_bands(int threads, std::int64_t total, double work, F&& body) {
+  const std::int64_t bands = std::max<std::int64_t>(1, std::min<std::int64_t>(threads, total));
+  parallel_tasks(threads, bands, work, [&](std::int64_t b) {
+    body(total * b / bands, total * (b + 1) / bands);
+  });
+}
+
+// For a band of rows [r0, r1), calls f(token, first_row, row_count) for every piece of a token
+// block inside the band.
+template <class F>
+void for_block_pieces(const TokenLayout& layout, std::int64_t r0, std::int64_t r1, F&& f) {
+  for (int n = 0; n < layout.num_tokens(); ++n) {
+    const std::int64_t b0 = std::max(r0, layout.offset[n]);
+    const std::int64_t b1 = std::min(r1, layout.offset[n] + layout.count[n]);
+    if (b1 > b0) f(n, b0, b1 - b0);
+  }
+}
+
+}  // namespace
+
+CpuBackend::CpuBackend(int threads)
+    : threads_(threads > 0 ? threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()))) {}
+
+// Eigen's single-threaded GEMM on one AVX2/AVX-512 core sustains roughly these (measured on the
+// CI-class machine, bench_lens); estimates only.
+double CpuBackend::nominal_gflops(Precision p) const { return threads_ * (p == Precision::Float64 ? 20.0 : 45.0); }
+
+Result<Buffer> CpuBackend::allocate(std::int64_t rows, std::int64_t cols, Precision p) {
+  assert(rows >= 0 && cols >= 0);
+  const std::int64_t bytes = rows * cols * (p == Precision::Float64 ? 8 : 4);
+  const std::int64_t available = available_system_memory();
+  if (available >= 0 && bytes > available) {
+    return make_error("cpu backend: cannot allocate " + std::to_string(bytes >> 20) + " MiB (" +
+                      std::to_string(available >> 20) + " MiB available)");
+  }
+  try {
+    if (p == Precision::Float64) return Buffer(std::make_unique<CpuBuffer<double>>(rows, cols));
+    return Buffer(std::make_unique<CpuBuffer<float>>(rows, cols));
+  } catch (const std::bad_alloc&) {
+    return make_error("cpu backend: out of memory allocating " + std::to_string(bytes >> 20) + " MiB");
+  }
+}
+
+void CpuBackend::upload_rows(const MatD& src, BackendBuffer& dst, std::int64_t row0) {
+  assert(src.cols() == dst.cols() && row0 >= 0 && row0 + src.rows() <= dst.rows());
+  dispatch(dst.precision(), [&](auto tag) {
+    using T = decltype(tag);
+    mat<T>(dst).middleRows(row0, src.rows()) = src.cast<T>();
+  });
+}
+
+MatD CpuBackend::download_rows(const BackendBuffer& src, std::int64_t row0, std::int64_t nrows) {
+  assert(row0 >= 0 && row0 + nrows <= src.rows());
+  MatD out;
+  dispatch(src.precision(), [&](auto tag) {
+    using T = decltype(tag);
+    out = mat<T>(src).middleRows(row0, nrows).template cast<double>();
+  });
+  return out;
+}
+
+void CpuBackend::set_zero(BackendBuffer& x) {
+  dispatch(x.precision(), [&](auto tag) {
+    using T = decltype(tag);
+    mat<T>(x).setZero();
+  });
+}
+
+void CpuBackend::axpy(double alpha, const BackendBuffer& x, BackendBuffer& y) {
+  assert(x.rows() == y.rows() && x.cols() == y.cols());
+  dispatch(x.precision(), [&](auto tag) {
+    using T = decltype(tag);
+    const auto& X = mat<T>(x);
+    auto& Y = mat<T>(y);
+    parallel_row_bands(threads_, X.rows(), double(X.size()), [&](std::int64_t r0, std::int64_t r1) {
+      Y.middleRows(r0, r1 - r0) += T(alpha) * X.middleRows(r0, r1 - r0);
+    });
+  });
+}
+
+void CpuBackend::gemm(const BackendBuffer& x, const BackendBuffer& w, bool transpose_w, BackendBuffer& y,
+                      bool accumulate) {
+  assert(x.cols() == (transpose_w ? w.cols() : w.rows()));
+  assert(y.rows() == x.rows() && y.cols() == (transpose_w ? w.rows() : w.cols()));
+  dispatch(x.precision(), [&](auto tag) {
+    using T = decltype(tag);
+    const auto& X = mat<T>(x);
+    const auto& W = mat<T>(w);
+    auto& Y = mat<T>(y);
+    const double work = double(X.rows()) * X.cols() * Y.cols();
+    parallel_row_bands(threads_, X.rows(), work, [&](std::int64_t r0, std::int64_t r1) {
+      auto xs = X.middleRows(r0, r1 - r0);
+      auto ys = Y.middleRows(r0, r1 - r0);
+      if (transpose_w) {
+        if (accumulate) ys.noalias() += xs * W.transpose();
+        else ys.noalias() = xs * W.transpose();
+      } else {
+        if (accumulate) ys.noalias() += xs * W;
+        else ys.noalias() = xs * W;
+      }
+    });
+  });
+}
+
+void CpuBackend::gemm_per_token(const BackendBuffer& x, const TokenLayout& layout, const BackendBuffer& k_stack,
+                                bool transpose_k, BackendBuffer& y, bool accumulate) {
+  const std::int64_t n_tok = layout.num_tokens();
+  assert(n_tok > 0 && k_stack.rows() % n_tok == 0);
+  const std::int64_t kr = k_stack.rows() / n_tok;
+  const std::int64_t kc = k_stack.cols();
+  assert(x.cols() == (transpose_k ? kc : kr) && y.cols() == (transpose_k ? kr : kc));
+  assert(x.rows() == layout.total_rows && y.rows() == layout.total_rows);
+  dispatch(x.precision(), [&](auto tag) {
+    using T = decltype(tag);
+    const auto& X = mat<T>(x);
+    const auto& K = mat<T>(k_stack);
+    auto& Y = mat<T>(y);
+    const double work = double(X.rows()) * kr * kc;
+    parallel_row_bands(threads_, X.rows(), work, [&](std::int64_t r0, std::int64_t r1) {
+      for_block_pieces(layout, r0, r1, [&](int n, std::int64_t first, std::int64_t rows) {
+        auto xs = X.middleRows(first, rows);
+        auto ys = Y.middleRows(first, rows);
+        auto kn = K.middleRows(n * kr, kr);
+        if (transpose_k) {
+          if (accumulate) ys.noalias() += xs * kn.transpose();
+          else ys.noalias() = xs * kn.transpose();
+        } else {
+          if (accumulate) ys.noalias() += xs * kn;
+          else ys.noalias() = xs * kn;
+        }
+      });
+    });
+  });
+}
+
+void CpuBackend::scale_rows(BackendBuffer& x, const TokenLayout& layout, const BackendBuffer& s) {
+  assert(s.rows() == layout.num_tokens() && x.rows() == layout.total_rows);
+  dispatch(x.precision(), [&](auto tag) {
+    using T = decltype(tag);
+    auto& X = mat<T>(x);
+    const auto& S = mat<T>(s);
+    parallel_row_bands(threads_, X.rows(), double(X.size()), [&](std::int64_t r0, std::int64_t r1) {
+      for_block_pieces(layout, r0, r1, [&](int n, std::int64_t first, std::int64_t rows) {
+        X.middleRows(first, rows) *= S(n, 0);
+      });
+    });
+  });
+}
+
+void CpuBackend::scale_columns(BackendBuffer& x, const TokenLayout& layout, const BackendBuffer& coef) {
+  assert(coef.rows() == layout.num_tokens() && coef.cols() == x.cols() && x.rows() == layout.total_rows);
+  dispatch(x.precision(), [&](auto tag) {
+    using T = decltype(tag);
+    auto& X = mat<T>(x);
+    const auto& C = mat<T>(coef);
+    parallel_row_bands(threads_, X.rows(), double(X.size()), [&](std::int64_t r0, std::int64_t r1) {
+      for_block_pieces(layout, r0, r1, [&](int n, std::int64_t first, std::int64_t rows) {
+        X.middleRows(first, rows) *= C.row(n).asDiagonal();
+      });
+    });
+  });
+}
+
+void CpuBackend::add_to_row(BackendBuffer& x, const TokenLayout& layout, std::int64_t row,
+                            const BackendBuffer& bias) {
+  assert(bias.rows() == layout.num_tokens() && bias.cols() == x.cols());
+  dispatch(x.precision(), [&](auto tag) {
+    using T = decltype(tag);
+    auto& X = mat<T>(x);
+    const auto& B = mat<T>(bias);
+    for (int n = 0; n < layout.num_tokens(); ++n) {
+      if (layout.count[n] > row) X.row(layout.offset[n] + row) += B.row(n);
+    }
+  });
+}
+
+void CpuBackend::attention_mix(const BackendBuffer& x, BackendBuffer& y, const TokenLayout& layout,
+                               const BackendBuffer& probs, const HeadShape& shape, bool transpose) {
+  const int n_tok = layout.num_tokens();
+  const int hd = shape.head_dim;
+  const int per_group = shape.heads / shape.kv_heads;
+  assert(shape.heads % shape.kv_heads == 0 && probs.rows() == std::int64_t(shape.heads) * n_tok &&
+         probs.cols() == n_tok);
+  assert(x.cols() == std::int64_t(transpose ? shape.heads : shape.kv_heads) * hd);
+  assert(y.cols() == std::int64_t(transpose ? shape.kv_heads : shape.heads) * hd);
+  dispatch(x.precision(), [&](auto tag) {
+    using T = decltype(tag);
+    const auto& X = mat<T>(x);
+    const auto& A = mat<T>(probs);
+    auto& Y = mat<T>(y);
+    const double work = double(n_tok) * n_tok * hd * shape.heads * (double(layout.total_rows) / n_tok);
+    if (!transpose) {
+      // Task = (destination token i, query head h): writes y_i[:, head h] only.
+      parallel_tasks(threads_, std::int64_t(n_tok) * shape.heads, work, [&](std::int64_t task) {
+        const int i = static_cast<int>(task / shape.heads), h = static_cast<int>(task % shape.heads);
+        const int g = h / per_group;
+        for (int k = 0; k < n_tok; ++k) {
+          const T a = A(std::int64_t(h) * n_tok + i, k);
+          const std::int64_t rows = std::min(layout.count[i], layout.count[k]);
+          if (a == T(0) || rows == 0) continue;
+          Y.block(layout.offset[i], std::int64_t(h) * hd, rows, hd) +=
+              a * X.block(layout.offset[k], std::int64_t(g) * hd, rows, hd);
+        }
+      });
+    } else {
+      // Task = (destination token k, kv head g): sums over the query heads of the group.
+      parallel_tasks(threads_, std::int64_t(n_tok) * shape.kv_heads, work, [&](std::int64_t task) {
+        const int k = static_cast<int>(task / shape.kv_heads), g = static_cast<int>(task % shape.kv_heads);
+        for (int h = g * per_group; h < (g + 1) * per_group; ++h) {
+          for (int i = 0; i < n_tok; ++i) {
+            const T a = A(std::int64_t(h) * n_tok + i, k);
+            const std::int64_t rows = std::min(layout.count[i], layout.count[k]);
+            if (a == T(0) || rows == 0) continue;
+            Y.block(layout.offset[k], std::int64_t(g) * hd, rows, hd) +=
+                a * X.block(layout.offset[i], std::int64_t(h) * hd, rows, hd);
+          }
+        }
+      });
+    }
+  });
+}
+
+VecD CpuBackend::row_sq_norms(const BackendBuffer& x) {
+  VecD out(x.rows());
+  dispatch(x.precision(), [&](auto tag) {
+    using T = decltype(tag);
+    const auto& X = mat<T>(x);
+    parallel_row_bands(threads_, X.rows(), double(X.size()), [&](std::int64_t r0, std::int64_t r1) {
+      out.segment(r0, r1 - r0) =
+          X.middleRows(r0, r1 - r0).template cast<double>().array().square().rowwise().sum().matrix();
+    });
+  });
+  return out;
+}
+
+VecD CpuBackend::row_dots(const BackendBuffer& x, const TokenLayout& layout, const BackendBuffer& v) {
+  assert(v.rows() == layout.num_tokens() && v.cols() == x.cols());
+  VecD out = VecD::Zero(x.rows());
+  dispatch(x.precision(), [&](auto tag) {
+    using T = decltype(tag);
+    const auto& X = mat<T>(x);
+    const auto& V = mat<T>(v);
+    for (int n = 0; n < layout.num_tokens(); ++n) {
+      if (layout.count[n] == 0) continue;
+      out.segment(layout.offset[n], layout.count[n]) =
+          (X.middleRows(layout.offset[n], layout.count[n]) * V.row(n).transpose()).template cast<double>();
+    }
+  });
+  return out;
+}
+
+MatD CpuBackend::group_contract(const BackendBuffer& x, const TokenLayout& layout, std::int64_t group,
+                                const BackendBuffer& v) {
+  assert(group > 0 && v.cols() == group && layout.total_rows % group == 0);
+  MatD out = MatD::Zero(layout.total_rows / group, x.cols());
+  dispatch(x.precision(), [&](auto tag) {
+    using T = decltype(tag);
+    const auto& X = mat<T>(x);
+    const auto& V = mat<T>(v);
+    for (int n = 0; n < layout.num_tokens(); ++n) {
+      assert(layout.count[n] % group == 0 && layout.offset[n] % group == 0);
+      const std::int64_t groups = layout.count[n] / group;
+      assert(groups <= V.rows());
+      for (std::int64_t g = 0; g < groups; ++g) {
+        out.row(layout.offset[n] / group + g) =
+            (V.row(g) * X.middleRows(layout.offset[n] + g * group, group)).template cast<double>();
+      }
+    }
+  });
+  return out;
+}
+
+}  // namespace tl
