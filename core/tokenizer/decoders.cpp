@@ -134,6 +134,9 @@ class WordPieceDecoder final : public Decoder {
   bool cleanup_;
 };
 
+// "▁" becomes a space; the text's first "▁" (the one the pre-tokenizer prepended) is dropped.
+// tokenizers 0.13 dropped every "▁" of the first token, which later versions fixed; this follows
+// the later behaviour.
 class MetaspaceDecoder final : public Decoder {
  public:
   MetaspaceDecoder(char32_t replacement, bool drop_first_space)

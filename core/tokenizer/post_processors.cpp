@@ -256,6 +256,16 @@ static Result<std::unique_ptr<PostProcessor>> parse_post_processor_at(const Json
     TL_TOK_TRY(specials, parse_template_specials(j, path));
     TL_TOK_TRY(single, parse_template(j, "single", path, specials));
     TL_TOK_TRY(pair, parse_template(j, "pair", path, specials));
+    // As the reference requires: single uses $A only, pair uses both (else a text would vanish).
+    const auto uses = [](const std::vector<TemplateProcessing::Item>& items, std::size_t sequence) {
+      for (const auto& item : items)
+        if (item.is_sequence && item.sequence == sequence) return true;
+      return false;
+    };
+    if (!uses(single, 0) || uses(single, 1))
+      return field_error(field_path(path, "single"), "must use $A and not $B");
+    if (!uses(pair, 0) || !uses(pair, 1))
+      return field_error(field_path(path, "pair"), "must use both $A and $B");
     return Ptr(std::make_unique<TemplateProcessing>(std::move(single), std::move(pair), std::move(specials)));
   }
   if (type == "BertProcessing") {

@@ -94,6 +94,9 @@ TEST(TokenizerErrors, BadFields) {
   j["post_processor"]["single"][0]["SpecialToken"]["id"] = "<nope>";
   expect_error(load_error(j), {"post_processor.single[0]", "<nope>"});
   j = tok512();
+  j["post_processor"]["pair"].erase(3);  // drops $B
+  expect_error(load_error(j), {"post_processor.pair", "$B"});
+  j = tok512();
   j["added_tokens"][0]["content"] = 7;
   expect_error(load_error(j), {"added_tokens[0].content"});
   j = tok512();
