@@ -22,8 +22,8 @@ void AnalysisOptions::add_to(CLI::App& cmd) {
 AnalysisSession open_session(const AnalysisOptions& o) {
   AnalysisSession s;
   s.model = o.model.load_model();
-  s.tokenizer = std::make_unique<Tokenizer>(o.model.load_tokenizer());
-  s.input = prepare_input(o.input, *s.tokenizer, *s.model);
+  s.tokenizer = o.model.load_tokenizer_for(o.input);
+  s.input = prepare_input(o.input, s.tokenizer.get(), *s.model);
   s.trace = run_forward(*s.model, s.input, o.fp64 ? Precision::Float64 : Precision::Float32);
   gpu::BackendRequest br;
   br.prefer_gpu = !o.device.empty() && o.device != "cpu" && !o.fp64;
@@ -62,7 +62,7 @@ MethodRequest AnalysisSession::request(const AnalysisOptions& o) const {
     r.layer = *o.through;
   }
   if (!o.target.empty()) {
-    if (auto id = tokenizer->token_to_id(o.target)) {
+    if (auto id = tokenizer ? tokenizer->token_to_id(o.target) : std::nullopt) {
       r.target_token = *id;
     } else {
       try {
@@ -71,6 +71,7 @@ MethodRequest AnalysisSession::request(const AnalysisOptions& o) const {
         if (used != o.target.size()) throw std::invalid_argument(o.target);
       } catch (const std::exception&) {
         // A word: its first token when the tokenizer splits it (e.g. " girl" -> "▁girl").
+        if (!tokenizer) throw CliError("--target '" + o.target + "': give a token id (this model folder has no tokenizer)");
         Encoding e = tokenizer->encode(o.target, false);
         if (e.ids.empty()) throw CliError("--target '" + o.target + "' is not a token of this vocabulary");
         r.target_token = e.ids.front();

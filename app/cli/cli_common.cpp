@@ -20,6 +20,13 @@ Tokenizer ModelOption::load_tokenizer() const {
   return std::move(t).value();
 }
 
+std::unique_ptr<Tokenizer> ModelOption::load_tokenizer_for(const InputOptions& in) const {
+  auto t = is_embedded() ? Tokenizer::embedded() : Tokenizer::from_dir(dir);
+  if (t) return std::make_unique<Tokenizer>(std::move(t).value());
+  if (!in.ids.empty()) return nullptr;
+  throw CliError(t.error().message);
+}
+
 void InputOptions::add_to(CLI::App& cmd) {
   auto* t = cmd.add_option("--text", text, "input sentence");
   cmd.add_option("--text-pair", text_pair, "second sentence (encoders: segment B)")->needs(t);
@@ -59,7 +66,7 @@ std::vector<int> parse_int_list(const std::string& s) {
   return out;
 }
 
-PreparedInput prepare_input(const InputOptions& in, const Tokenizer& tok, const Model& model) {
+PreparedInput prepare_input(const InputOptions& in, const Tokenizer* tok, const Model& model) {
   PreparedInput p;
   if (!in.ids.empty()) {
     p.forward.ids = in.ids;
@@ -69,21 +76,21 @@ PreparedInput prepare_input(const InputOptions& in, const Tokenizer& tok, const 
                      std::to_string(in.ids.size()));
     for (int id : in.ids) {
       p.encoding.ids.push_back(id);
-      p.encoding.tokens.push_back(tok.id_to_token(id));
+      p.encoding.tokens.push_back(tok ? tok->id_to_token(id) : "#" + std::to_string(id));
       p.encoding.spans.push_back({0, 0});
       p.encoding.sequence.push_back(0);
       p.encoding.type_ids.push_back(0);
-      p.encoding.special.push_back(tok.is_special(id));
+      p.encoding.special.push_back(tok && tok->is_special(id));
     }
   } else {
     p.text = in.text;
-    p.encoding = in.text_pair ? tok.encode_pair(in.text, *in.text_pair) : tok.encode(in.text);
+    p.encoding = in.text_pair ? tok->encode_pair(in.text, *in.text_pair) : tok->encode(in.text);
     if (in.text_pair) p.text += "\n" + *in.text_pair;
     p.forward.ids = p.encoding.ids;
     if (model.spec.type_vocab_size > 1) p.forward.token_types = p.encoding.type_ids;
   }
   if (p.forward.ids.empty()) throw CliError("the input has no tokens (give --text or --ids)");
-  for (int id : p.forward.ids) p.labels.push_back(tok.display_token(id));
+  for (int id : p.forward.ids) p.labels.push_back(tok ? tok->display_token(id) : "#" + std::to_string(id));
   return p;
 }
 

@@ -26,6 +26,8 @@ struct ModelOption {
   bool is_embedded() const { return dir.empty(); }
   std::shared_ptr<const Model> load_model() const;   // throws CliError
   Tokenizer load_tokenizer() const;                  // throws CliError
+  // For inputs given as --ids a folder without tokenizer files is fine: nullptr then (labels "#id").
+  std::unique_ptr<Tokenizer> load_tokenizer_for(const struct InputOptions& in) const;
 };
 
 // --text T [--text-pair T2] | --ids 1,2,3 [--token-types 0,0,1]
@@ -45,7 +47,8 @@ struct PreparedInput {
   std::vector<std::string> labels;  // display labels per token
 };
 
-PreparedInput prepare_input(const InputOptions& in, const Tokenizer& tok, const Model& model);
+// `tok` may be null for --ids input.
+PreparedInput prepare_input(const InputOptions& in, const Tokenizer* tok, const Model& model);
 Trace run_forward(const Model& model, const PreparedInput& in, Precision precision = Precision::Float32);
 
 // Escapes control characters for one-line display.

@@ -35,8 +35,8 @@ void register_forward(CLI::App& app) {
   cmd->add_flag("--fp64", opts->fp64, "compute in float64 and write float64 arrays");
   cmd->callback([opts] {
     auto model = opts->model.load_model();
-    Tokenizer tok = opts->model.load_tokenizer();
-    PreparedInput in = prepare_input(opts->input, tok, *model);
+    std::unique_ptr<Tokenizer> tok = opts->model.load_tokenizer_for(opts->input);
+    PreparedInput in = prepare_input(opts->input, tok.get(), *model);
     Trace trace = run_forward(*model, in, opts->fp64 ? Precision::Float64 : Precision::Float32);
     const NpyType type = opts->fp64 ? NpyType::Float64 : NpyType::Float32;
 

@@ -47,18 +47,20 @@ void register_predict(CLI::App& app) {
   cmd->add_flag("--json", opts->json, "print JSON");
   cmd->callback([opts] {
     auto model = opts->model.load_model();
-    Tokenizer tok = opts->model.load_tokenizer();
-    PreparedInput in = prepare_input(opts->input, tok, *model);
+    std::unique_ptr<Tokenizer> tok = opts->model.load_tokenizer_for(opts->input);
+    PreparedInput in = prepare_input(opts->input, tok.get(), *model);
+    auto label = [&](int id) { return tok ? tok->display_token(id) : "#" + std::to_string(id); };
     Trace trace = run_forward(*model, in);
 
     std::vector<int> positions;
     if (model->spec.causal) {
       positions.push_back(trace.num_tokens() - 1);
     } else {
+      // Masked LM: every mask position; without a tokenizer (--ids on a bare model) every position.
       for (int i = 0; i < trace.num_tokens(); ++i)
-        if (trace.ids[i] == tok.mask_id()) positions.push_back(i);
+        if (!tok || trace.ids[i] == tok->mask_id()) positions.push_back(i);
       if (positions.empty())
-        throw CliError("masked LM: the input has no mask token (" + tok.id_to_token(tok.mask_id()) + ")");
+        throw CliError("masked LM: the input has no mask token (" + tok->id_to_token(tok->mask_id()) + ")");
     }
     nlohmann::ordered_json out = nlohmann::json::array();
     for (int pos : positions) {
@@ -67,7 +69,7 @@ void register_predict(CLI::App& app) {
       entry["after"] = in.labels[pos];
       nlohmann::json cands = nlohmann::json::array();
       for (auto& p : top_k(trace.logits, pos, opts->top))
-        cands.push_back({{"id", p.id}, {"token", tok.display_token(p.id)}, {"probability", p.probability}});
+        cands.push_back({{"id", p.id}, {"token", label(p.id)}, {"probability", p.probability}});
       entry["predictions"] = cands;
       out.push_back(entry);
     }
