@@ -9,11 +9,12 @@
 namespace tl::autodiff::detail {
 namespace {
 
-// The centred projection r * (d - [mean d] - xhat * mean(xhat * d)) of every direction in `d`.
-MatD norm_projection(const NormPoint& p, const MatD& d) {
-  const MatD& x = *p.input;
-  const VecD& r = *p.inv_scale;
-  const Eigen::Index n = x.rows(), width = x.cols();
+// The centred projection r * (d - [mean d] - xhat * mean(xhat * d)) of every direction in `d`
+// (each direction holding rows first_row..N-1).
+MatD norm_projection(const NormPoint& p, const MatD& d, int first_row) {
+  const Eigen::Index n = p.input->rows() - first_row, width = p.input->cols();
+  const MatD x = p.input->bottomRows(n);
+  const VecD r = p.inv_scale->tail(n);
   assert(d.cols() == width && d.rows() % n == 0 && "norm derivative: tangent shape differs from the norm input");
   const bool centred = p.kind == NormKind::LayerNorm;
   MatD xhat = x;
@@ -31,10 +32,13 @@ MatD norm_projection(const NormPoint& p, const MatD& d) {
   return out;
 }
 
-// Multiplies each direction of the stacked [B*N, W] matrix element-wise by coef [N, W].
-void scale_each_direction(MatD& stacked, const MatD& coef) {
-  const Eigen::Index n = coef.rows();
-  for (Eigen::Index b = 0; b < stacked.rows() / n; ++b) stacked.middleRows(b * n, n).array() *= coef.array();
+// Multiplies each direction of the stacked [B*M, W] matrix element-wise by the last M rows of
+// coef [N, W] (M = N - first_row).
+void scale_each_direction(MatD& stacked, const MatD& coef, int first_row = 0) {
+  const Eigen::Index n = coef.rows() - first_row;
+  for (Eigen::Index b = 0; b < stacked.rows() / n; ++b) {
+    stacked.middleRows(b * n, n).array() *= coef.bottomRows(n).array();
+  }
 }
 
 // Per-thread scratch for the forward-mode products' widest intermediates. A fresh multi-megabyte
@@ -50,28 +54,29 @@ MatD& scratch(ScratchSlot slot, Eigen::Index rows, Eigen::Index cols) {
   return m;
 }
 
-std::vector<int> repeated_positions(const Tape& tape, int batch, bool inverse) {
+std::vector<int> repeated_positions(const Tape& tape, int batch, bool inverse, int first_row) {
   const std::vector<int>& pos = tape.trace().positions;
   std::vector<int> out;
   out.reserve(pos.size() * size_t(batch));
   for (int b = 0; b < batch; ++b) {
-    for (int p : pos) out.push_back(inverse ? -p : p);
+    for (size_t i = size_t(first_row); i < pos.size(); ++i) out.push_back(inverse ? -pos[i] : pos[i]);
   }
   return out;
 }
 
 // RoPE is a fixed rotation per position; its transpose is the rotation by the negated angle.
-void rotate(const Tape& tape, MatD& x, int heads, int batch, bool inverse) {
+void rotate(const Tape& tape, MatD& x, int heads, int batch, bool inverse, int first_row = 0) {
   const ModelSpec& s = tape.spec();
   if (s.positions != Positions::Rotary) return;
   const int rotary_dim = s.rotary_dim > 0 ? s.rotary_dim : s.head_dim;
-  ops::apply_rope<double>(x, heads, s.head_dim, rotary_dim, s.rope_theta, repeated_positions(tape, batch, inverse));
+  ops::apply_rope<double>(x, heads, s.head_dim, rotary_dim, s.rope_theta,
+                          repeated_positions(tape, batch, inverse, first_row));
 }
 
 }  // namespace
 
-MatD norm_jvp(const NormPoint& p, const MatD& dx) {
-  MatD out = norm_projection(p, dx);
+MatD norm_jvp(const NormPoint& p, const MatD& dx, int first_row) {
+  MatD out = norm_projection(p, dx, first_row);
   out.array().rowwise() *= p.gamma->transpose().array();
   return out;
 }
@@ -79,7 +84,7 @@ MatD norm_jvp(const NormPoint& p, const MatD& dx) {
 MatD norm_vjp(const NormPoint& p, const MatD& gy) {
   MatD scaled = gy;
   scaled.array().rowwise() *= p.gamma->transpose().array();
-  return norm_projection(p, scaled);
+  return norm_projection(p, scaled, 0);
 }
 
 MatD activation_derivative(Activation act, const MatD& z) {
@@ -112,12 +117,15 @@ NormPoint ln2_point(const Tape& tape, int layer) {
   return {tape.spec().norm, &bt.ln2_input, &bt.ln2_inv_scale, &tape.block(layer).ln2_gamma};
 }
 
-MatD attention_jvp(const Tape& tape, int layer, const MatD& d_in) {
+MatD attention_jvp(const Tape& tape, int layer, const MatD& d_in, int first_row) {
   const ModelSpec& s = tape.spec();
+  assert((first_row == 0 || s.causal) && "attention_jvp: a row window needs causal attention");
   const BlockTrace& bt = tape.trace().blocks[size_t(layer - 1)];
   const BlockWeightsD& w = tape.block(layer);
-  const Eigen::Index n = tape.num_tokens(), hd = s.head_dim;
-  const int batch = tape.batch_of(d_in), group = s.num_heads / s.num_kv_heads;
+  // m rows per direction (first_row..n-1); queries see every key, but key/value tangents of the
+  // rows before the window are zero.
+  const Eigen::Index n = tape.num_tokens(), m = n - first_row, hd = s.head_dim;
+  const int batch = tape.batch_of(d_in, first_row), group = s.num_heads / s.num_kv_heads;
   const Eigen::Index rows = d_in.rows(), q_cols = w.wq.cols(), kv_cols = w.wk.cols();
   MatD& dq = scratch(kScratchQ, rows, q_cols);
   MatD& dk = scratch(kScratchK, rows, kv_cols);
@@ -125,22 +133,25 @@ MatD attention_jvp(const Tape& tape, int layer, const MatD& d_in) {
   dq.noalias() = d_in * w.wq;
   dk.noalias() = d_in * w.wk;
   dv.noalias() = d_in * w.wv;
-  rotate(tape, dq, s.num_heads, batch, false);
-  rotate(tape, dk, s.num_kv_heads, batch, false);
+  rotate(tape, dq, s.num_heads, batch, false, first_row);
+  rotate(tape, dk, s.num_kv_heads, batch, false, first_row);
   const double scale = 1.0 / std::sqrt(double(hd));
   MatD& dctx = scratch(kScratchContext, rows, q_cols);
+  MatD dS(m, n), dP(m, n);
   for (int h = 0; h < s.num_heads; ++h) {
     const Eigen::Index qc = h * hd, kc = (h / group) * hd;
-    const MatD& P = bt.attn_probs[size_t(h)];
-    const auto q = bt.q.middleCols(qc, hd);
+    const auto P = bt.attn_probs[size_t(h)].bottomRows(m);
+    const auto q = bt.q.middleCols(qc, hd).bottomRows(m);
     const auto k = bt.k.middleCols(kc, hd);
     const auto v = bt.v.middleCols(kc, hd);
     for (Eigen::Index b = 0; b < batch; ++b) {
-      const MatD dS = (dq.block(b * n, qc, n, hd) * k.transpose() + q * dk.block(b * n, kc, n, hd).transpose()) * scale;
-      MatD dP = P.cwiseProduct(dS);
+      dS.noalias() = dq.block(b * m, qc, m, hd) * k.transpose();
+      dS.rightCols(m).noalias() += q * dk.block(b * m, kc, m, hd).transpose();
+      dP = P.cwiseProduct(dS) * scale;
       const VecD along = dP.rowwise().sum();
       dP.array() -= P.array().colwise() * along.array();
-      dctx.block(b * n, qc, n, hd).noalias() = dP * v + P * dv.block(b * n, kc, n, hd);
+      dctx.block(b * m, qc, m, hd).noalias() = dP * v;
+      dctx.block(b * m, qc, m, hd).noalias() += P.rightCols(m) * dv.block(b * m, kc, m, hd);
     }
   }
   return dctx * w.wo;
@@ -185,7 +196,7 @@ MatD attention_vjp(const Tape& tape, int layer, const MatD& g_out, std::vector<M
   return g_in;
 }
 
-MatD ffn_jvp(const Tape& tape, int layer, const MatD& d_in) {
+MatD ffn_jvp(const Tape& tape, int layer, const MatD& d_in, int first_row) {
   const ModelSpec& s = tape.spec();
   const BlockTrace& bt = tape.trace().blocks[size_t(layer - 1)];
   const BlockWeightsD& w = tape.block(layer);
@@ -193,15 +204,15 @@ MatD ffn_jvp(const Tape& tape, int layer, const MatD& d_in) {
   if (!s.gated_ffn) {
     MatD& dz = scratch(kScratchUp, d_in.rows(), w.w_up.cols());
     dz.noalias() = d_in * w.w_up;
-    scale_each_direction(dz, act_prime);
+    scale_each_direction(dz, act_prime, first_row);
     return dz * w.w_down;
   }
   MatD& dg = scratch(kScratchGate, d_in.rows(), w.w_gate.cols());
   MatD& du = scratch(kScratchUp, d_in.rows(), w.w_up.cols());
   dg.noalias() = d_in * w.w_gate;
   du.noalias() = d_in * w.w_up;
-  scale_each_direction(dg, act_prime.cwiseProduct(bt.ffn_up));
-  scale_each_direction(du, bt.ffn_pre.cwiseProduct(bt.ffn_ratio));  // act(g)
+  scale_each_direction(dg, act_prime.cwiseProduct(bt.ffn_up), first_row);
+  scale_each_direction(du, bt.ffn_pre.cwiseProduct(bt.ffn_ratio), first_row);  // act(g)
   dg += du;
   return dg * w.w_down;
 }

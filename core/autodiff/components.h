@@ -3,6 +3,10 @@
 // quantity are stacked as rows b*N + i of a [B*N, W] matrix, so every linear map is one GEMM and
 // only the token-mixing parts (norm statistics, attention) loop over directions.
 //
+// Forward-mode maps take `first_row`: each direction then holds only rows first_row..N-1 (the
+// rows before it are zero and stay zero in causal models, e.g. tangents that start at token
+// first_row), which saves half the work of a Jacobian map. 0 = every row; > 0 needs a causal model.
+//
 // Each component has a forward-mode map (tangent in -> tangent out, "jvp") and its transpose
 // (cotangent out -> cotangent in, "vjp"), both evaluated at the operating point recorded in the
 // Trace. The formulas are written next to each function.
@@ -23,7 +27,7 @@ struct NormPoint {
   const VecD* inv_scale;  // [N]
   const VecD* gamma;      // [D]
 };
-MatD norm_jvp(const NormPoint& p, const MatD& dx);
+MatD norm_jvp(const NormPoint& p, const MatD& dx, int first_row = 0);
 MatD norm_vjp(const NormPoint& p, const MatD& gy);
 
 // ---- Activations ------------------------------------------------------------------------------
@@ -38,7 +42,7 @@ MatD activation_derivative(Activation act, const MatD& z);
 //   dS = (dq k^T + q dk^T) / sqrt(hd);  dP = P * (dS - rowsum(P * dS));  dctx = dP v + P dv.
 // Transpose: gP = gctx v^T, gv = P^T gctx, gS = P * (gP - rowsum(P * gP)) / sqrt(hd),
 //   gq = gS k, gk = gS^T q, then the inverse rotation and the transposed projections.
-MatD attention_jvp(const Tape& tape, int layer, const MatD& d_in);
+MatD attention_jvp(const Tape& tape, int layer, const MatD& d_in, int first_row = 0);
 // g_probs (optional): per query head, the cotangent of the attention probabilities [B*N, N]
 // (the attention matrix taken as an independent input, as gradient-weighted rollout needs).
 MatD attention_vjp(const Tape& tape, int layer, const MatD& g_out, std::vector<MatD>* g_probs);
@@ -46,7 +50,7 @@ MatD attention_vjp(const Tape& tape, int layer, const MatD& g_out, std::vector<M
 // ---- FFN --------------------------------------------------------------------------------------
 // Non-gated: out = act(x Wup) Wdown, d_out = (act'(z) * dx Wup) Wdown.
 // Gated: out = (act(x Wg) * (x Wu)) Wd, d_hidden = act'(g) * dg * U + act(g) * du.
-MatD ffn_jvp(const Tape& tape, int layer, const MatD& d_in);
+MatD ffn_jvp(const Tape& tape, int layer, const MatD& d_in, int first_row = 0);
 MatD ffn_vjp(const Tape& tape, int layer, const MatD& g_out);
 
 // The norm operating points of a block (ln1, ln2), of the embedding norm and of the final norm.

@@ -21,9 +21,9 @@ NormPoint final_norm_point(const Tape& tape) {
 
 }  // namespace
 
-MatD embeddings_jvp(const Tape& tape, const MatD& d_token_rows) {
+MatD embeddings_jvp(const Tape& tape, const MatD& d_token_rows, int first_row) {
   if (!tape.spec().embedding_norm) return d_token_rows;
-  return detail::norm_jvp(embedding_norm_point(tape), d_token_rows);
+  return detail::norm_jvp(embedding_norm_point(tape), d_token_rows, first_row);
 }
 
 MatD embeddings_vjp(const Tape& tape, const MatD& g_embeddings) {
@@ -31,9 +31,9 @@ MatD embeddings_vjp(const Tape& tape, const MatD& g_embeddings) {
   return detail::norm_vjp(embedding_norm_point(tape), g_embeddings);
 }
 
-MatD final_norm_jvp(const Tape& tape, const MatD& d_last_block) {
+MatD final_norm_jvp(const Tape& tape, const MatD& d_last_block, int first_row) {
   if (!tape.spec().final_norm) return d_last_block;
-  return detail::norm_jvp(final_norm_point(tape), d_last_block);
+  return detail::norm_jvp(final_norm_point(tape), d_last_block, first_row);
 }
 
 MatD final_norm_vjp(const Tape& tape, const MatD& g_final_hidden) {
@@ -41,19 +41,21 @@ MatD final_norm_vjp(const Tape& tape, const MatD& g_final_hidden) {
   return detail::norm_vjp(final_norm_point(tape), g_final_hidden);
 }
 
-MatD block_jvp(const Tape& tape, int layer, const MatD& dx) {
+MatD block_jvp(const Tape& tape, int layer, const MatD& dx, int first_row) {
   using namespace detail;
+  assert((first_row == 0 || tape.spec().causal) && "block_jvp: a row window needs a causal model");
   const NormPoint ln1 = ln1_point(tape, layer), ln2 = ln2_point(tape, layer);
+  const int f = first_row;
   switch (tape.spec().topology) {
     case Topology::PreNorm: {  // mid = x + attn(ln1 x); out = mid + ffn(ln2 mid)
-      const MatD d_mid = dx + attention_jvp(tape, layer, norm_jvp(ln1, dx));
-      return d_mid + ffn_jvp(tape, layer, norm_jvp(ln2, d_mid));
+      const MatD d_mid = dx + attention_jvp(tape, layer, norm_jvp(ln1, dx, f), f);
+      return d_mid + ffn_jvp(tape, layer, norm_jvp(ln2, d_mid, f), f);
     }
     case Topology::Parallel:  // out = x + attn(ln1 x) + ffn(ln2 x)
-      return dx + attention_jvp(tape, layer, norm_jvp(ln1, dx)) + ffn_jvp(tape, layer, norm_jvp(ln2, dx));
+      return dx + attention_jvp(tape, layer, norm_jvp(ln1, dx, f), f) + ffn_jvp(tape, layer, norm_jvp(ln2, dx, f), f);
     case Topology::PostNorm: {  // h = ln1(x + attn x); out = ln2(h + ffn h)
-      const MatD dh = norm_jvp(ln1, dx + attention_jvp(tape, layer, dx));
-      return norm_jvp(ln2, dh + ffn_jvp(tape, layer, dh));
+      const MatD dh = norm_jvp(ln1, dx + attention_jvp(tape, layer, dx, f), f);
+      return norm_jvp(ln2, dh + ffn_jvp(tape, layer, dh, f), f);
     }
   }
   assert(false && "block_jvp: unknown topology");
@@ -81,22 +83,25 @@ MatD block_vjp(const Tape& tape, int layer, const MatD& g, std::vector<MatD>* g_
 }
 
 void hidden_states_jvp(const Tape& tape, const MatD& d_input, InputVariable wrt,
-                       const std::function<void(int, const MatD&)>& visit) {
+                       const std::function<void(int, const MatD&)>& visit, int first_row) {
   const int L = tape.num_layers();
-  MatD d = wrt == InputVariable::TokenEmbeddings ? embeddings_jvp(tape, d_input) : d_input;
+  MatD d = wrt == InputVariable::TokenEmbeddings ? embeddings_jvp(tape, d_input, first_row) : d_input;
   visit(0, d);
   for (int l = 1; l <= L; ++l) {
-    d = block_jvp(tape, l, d);
+    d = block_jvp(tape, l, d, first_row);
     visit(l, d);
   }
-  visit(L + 1, final_norm_jvp(tape, d));
+  visit(L + 1, final_norm_jvp(tape, d, first_row));
 }
 
-MatD final_hidden_jvp(const Tape& tape, const MatD& d_input, InputVariable wrt) {
+MatD final_hidden_jvp(const Tape& tape, const MatD& d_input, InputVariable wrt, int first_row) {
   MatD last;
-  hidden_states_jvp(tape, d_input, wrt, [&](int l, const MatD& d) {
-    if (l == tape.num_layers() + 1) last = d;
-  });
+  hidden_states_jvp(
+      tape, d_input, wrt,
+      [&](int l, const MatD& d) {
+        if (l == tape.num_layers() + 1) last = d;
+      },
+      first_row);
   return last;
 }
 

@@ -13,6 +13,11 @@
 // The input variable is either the token-embedding rows (Hugging Face `inputs_embeds`: position
 // and token-type embeddings are constants, BERT/RoBERTa's embedding LayerNorm is differentiated)
 // or hidden_state(0), the residual stream entering block 1 (the input X of the TensorLens operator).
+//
+// Row windows (forward mode, causal models): with first_row > 0 every direction holds only rows
+// first_row..N-1, stacked [B*(N - first_row), W]; the rows before are zero and stay zero because
+// no token attends to a later one. Tangents that start at token j run with first_row = j, about
+// half the work of a Jacobian map. Encoders need first_row = 0.
 #include <functional>
 #include <utility>
 #include <vector>
@@ -25,13 +30,13 @@ enum class InputVariable { TokenEmbeddings, Embeddings };
 
 // ---- Pieces (forward mode and their transposes) ---------------------------------------------------
 
-MatD embeddings_jvp(const Tape& tape, const MatD& d_token_rows);  // -> tangent of hidden_state(0)
+MatD embeddings_jvp(const Tape& tape, const MatD& d_token_rows, int first_row = 0);  // -> hidden_state(0)
 MatD embeddings_vjp(const Tape& tape, const MatD& g_embeddings);  // -> cotangent of the token rows
-MatD block_jvp(const Tape& tape, int layer, const MatD& d_input);
+MatD block_jvp(const Tape& tape, int layer, const MatD& d_input, int first_row = 0);
 // g_attention (optional): per head, the cotangent of the block's attention probabilities [B*N, N].
 MatD block_vjp(const Tape& tape, int layer, const MatD& g_output, std::vector<MatD>* g_attention = nullptr);
 // Final norm (identity for families without one): between blocks[L-1].output and hidden_state(L).
-MatD final_norm_jvp(const Tape& tape, const MatD& d_last_block);
+MatD final_norm_jvp(const Tape& tape, const MatD& d_last_block, int first_row = 0);
 MatD final_norm_vjp(const Tape& tape, const MatD& g_final_hidden);
 
 // ---- Whole model, forward mode --------------------------------------------------------------------
@@ -39,9 +44,9 @@ MatD final_norm_vjp(const Tape& tape, const MatD& g_final_hidden);
 // Propagates tangents of the input through every block and calls visit(s, tangent of stage s)
 // for s = 0..L+1 in order (tangents are not kept, so memory stays at one layer).
 void hidden_states_jvp(const Tape& tape, const MatD& d_input, InputVariable wrt,
-                       const std::function<void(int stage, const MatD& tangent)>& visit);
+                       const std::function<void(int stage, const MatD& tangent)>& visit, int first_row = 0);
 // Tangent of stage L + 1 (after the final norm) only.
-MatD final_hidden_jvp(const Tape& tape, const MatD& d_input, InputVariable wrt);
+MatD final_hidden_jvp(const Tape& tape, const MatD& d_input, InputVariable wrt, int first_row = 0);
 
 // ---- Whole model, reverse mode --------------------------------------------------------------------
 

@@ -16,8 +16,8 @@ Tape::Tape(const Model& model, const Trace& trace)
   }
 }
 
-int Tape::batch_of(const MatD& stacked) const {
-  const Eigen::Index n = num_tokens();
+int Tape::batch_of(const MatD& stacked, int first_row) const {
+  const Eigen::Index n = num_tokens() - first_row;
   assert(n > 0 && stacked.rows() % n == 0 && "Tape: stacked rows are not a multiple of the token count");
   return int(stacked.rows() / n);
 }

@@ -35,8 +35,9 @@ class Tape {
   int num_tokens() const { return trace_->num_tokens(); }
   int num_layers() const { return trace_->num_layers(); }
   int hidden_size() const { return model_->spec.hidden_size; }
-  // Number of stacked directions in a batched [B*N, W] tangent or cotangent.
-  int batch_of(const MatD& stacked) const;
+  // Number of stacked directions in a batched [B*M, W] tangent or cotangent, M = N - first_row
+  // rows per direction (components.h: row windows).
+  int batch_of(const MatD& stacked, int first_row = 0) const;
 
   // Block `layer` (1..L) in double, converted on first use.
   const BlockWeightsD& block(int layer) const;

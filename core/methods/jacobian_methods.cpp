@@ -22,16 +22,23 @@ int directions_per_chunk(const ModelSpec& s, int n) {
   return int(std::clamp(budget / (long(n) * widest), 1L, long(s.hidden_size)));
 }
 
-// Tangents of `count` unit directions (token j, features first..first+count-1), stacked.
-MatrixXd unit_directions(int n, int width, int token, int first, int count) {
-  MatrixXd d = MatrixXd::Zero(Eigen::Index(count) * n, width);
-  for (int b = 0; b < count; ++b) d(Eigen::Index(b) * n + token, first + b) = 1.0;
+// Causal models: the tangents of input token j live on rows j..N-1 only (row windows,
+// core/autodiff/derivatives.h), about half the work; encoders use every row.
+int window_start(const MethodCall& call, int token) { return call.spec().causal ? token : 0; }
+
+// Tangents of `count` unit directions at row `row` of an m-row window (features
+// first..first+count-1), stacked [count * m, width].
+MatrixXd unit_directions(int m, int width, int row, int first, int count) {
+  MatrixXd d = MatrixXd::Zero(Eigen::Index(count) * m, width);
+  for (int b = 0; b < count; ++b) d(Eigen::Index(b) * m + row, first + b) = 1.0;
   return d;
 }
 
-// Sum over directions b and output features of the squared tangent, per output token.
-void accumulate_squares(const MatrixXd& tangents, int n, Eigen::Ref<Eigen::VectorXd> column) {
-  for (Eigen::Index b = 0; b < tangents.rows() / n; ++b) column += tangents.middleRows(b * n, n).rowwise().squaredNorm();
+// Sum over directions and output features of the squared window tangents, per output token
+// (`column` holds the window's rows).
+void accumulate_squares(const MatrixXd& tangents, Eigen::Ref<Eigen::VectorXd> column) {
+  const Eigen::Index m = column.size();
+  for (Eigen::Index b = 0; b < tangents.rows() / m; ++b) column += tangents.middleRows(b * m, m).rowwise().squaredNorm();
 }
 
 autodiff::InputVariable input_variable(const MethodCall& call) {
@@ -47,11 +54,13 @@ std::map<int, MatrixXd> cumulative_norms(const MethodCall& call, const autodiff:
   for (int j = 0; j < n; ++j) {
     for (int first = 0; first < D; first += chunk) {
       call.step((j + double(first) / D) / n, "input token " + std::to_string(j + 1) + "/" + std::to_string(n));
-      const int count = std::min(chunk, D - first);
-      autodiff::hidden_states_jvp(tape, unit_directions(n, D, j, first, count), input_variable(call),
-                                  [&](int stage, const MatrixXd& t) {
-                                    if (auto it = squares.find(stage); it != squares.end()) accumulate_squares(t, n, it->second.col(j));
-                                  });
+      const int count = std::min(chunk, D - first), f = window_start(call, j), m = n - f;
+      autodiff::hidden_states_jvp(
+          tape, unit_directions(m, D, j - f, first, count), input_variable(call),
+          [&](int stage, const MatrixXd& t) {
+            if (auto it = squares.find(stage); it != squares.end()) accumulate_squares(t, it->second.col(j).tail(m));
+          },
+          f);
     }
   }
   for (auto& [s, m] : squares) m = m.cwiseSqrt();
@@ -65,8 +74,9 @@ MatrixXd block_norms(const MethodCall& call, const autodiff::Tape& tape, int lay
   for (int j = 0; j < n; ++j) {
     for (int first = 0; first < D; first += chunk) {
       call.step((j + double(first) / D) / n, "block " + std::to_string(layer) + ", input token " + std::to_string(j + 1));
-      const int count = std::min(chunk, D - first);
-      accumulate_squares(autodiff::block_jvp(tape, layer, unit_directions(n, D, j, first, count)), n, squares.col(j));
+      const int count = std::min(chunk, D - first), f = window_start(call, j), m = n - f;
+      accumulate_squares(autodiff::block_jvp(tape, layer, unit_directions(m, D, j - f, first, count), f),
+                         squares.col(j).tail(m));
     }
   }
   return squares.cwiseSqrt();
@@ -87,22 +97,25 @@ Result<MethodOutput> jacobian_pair(const MethodCall& call, const autodiff::Tape&
   if (call.req.scope != Scope::EndToEnd && (call.req.layer < 1 || call.req.layer > call.layers())) {
     return make_error("jacobian: the pair block needs one layer in 1.." + std::to_string(call.layers()));
   }
-  MatrixXd block(D, D);  // block(d, e) = d out_i[d] / d in_j[e]
-  const int chunk = directions_per_chunk(call.spec(), n);
-  for (int first = 0; first < D; first += chunk) {
+  MatrixXd block = MatrixXd::Zero(D, D);  // block(d, e) = d out_i[d] / d in_j[e]; 0 when causal and i < j
+  const int chunk = directions_per_chunk(call.spec(), n), f = window_start(call, j), rows = n - f;
+  for (int first = 0; i >= f && first < D; first += chunk) {
     call.step(double(first) / D, "input features " + std::to_string(first) + "/" + std::to_string(D));
     const int count = std::min(chunk, D - first);
-    const MatrixXd directions = unit_directions(n, D, j, first, count);
+    const MatrixXd directions = unit_directions(rows, D, j - f, first, count);
     MatrixXd out;
     if (call.req.scope == Scope::Layer) {
-      out = autodiff::block_jvp(tape, call.req.layer, directions);
+      out = autodiff::block_jvp(tape, call.req.layer, directions, f);
     } else {
       const int stage = stage_of(call, call.req.layer);
-      autodiff::hidden_states_jvp(tape, directions, input_variable(call), [&](int s, const MatrixXd& t) {
-        if (s == stage) out = t;
-      });
+      autodiff::hidden_states_jvp(
+          tape, directions, input_variable(call),
+          [&](int s, const MatrixXd& t) {
+            if (s == stage) out = t;
+          },
+          f);
     }
-    for (int b = 0; b < count; ++b) block.col(first + b) = out.row(Eigen::Index(b) * n + i).transpose();
+    for (int b = 0; b < count; ++b) block.col(first + b) = out.row(Eigen::Index(b) * rows + (i - f)).transpose();
   }
   MethodOutput result;
   Map m = make_map(call, block, layers_label(call.req.scope, call.req.layer, call.layers()), true);

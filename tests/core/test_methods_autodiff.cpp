@@ -148,6 +148,33 @@ TEST_P(DerivativesPerFamily, LogitGradientMatchesFiniteDifferences) {
   }
 }
 
+// Row windows (causal models): tangents that are zero before row f, run on rows f..N-1 only,
+// equal the full computation's rows (and the full computation's earlier rows stay zero).
+TEST_P(DerivativesPerFamily, RowWindowsMatchTheFullComputation) {
+  const Model m = family_model(GetParam());
+  if (!m.spec.causal) GTEST_SKIP() << "row windows are for causal models";
+  const int n = 6, f = 2, m_rows = n - f, B = 2, D = m.spec.hidden_size;
+  const Trace trace = run64(m, family_input(m, n));
+  const Tape tape(m, trace);
+  std::mt19937 rng(8);
+  const MatD window = random_mat(B * m_rows, D, rng);
+  MatD full = MatD::Zero(B * n, D);
+  for (int b = 0; b < B; ++b) full.middleRows(b * n + f, m_rows) = window.middleRows(b * m_rows, m_rows);
+  std::vector<MatD> full_stages, window_stages;
+  autodiff::hidden_states_jvp(tape, full, InputVariable::TokenEmbeddings, [&](int, const MatD& d) { full_stages.push_back(d); });
+  autodiff::hidden_states_jvp(
+      tape, window, InputVariable::TokenEmbeddings, [&](int, const MatD& d) { window_stages.push_back(d); }, f);
+  ASSERT_EQ(full_stages.size(), window_stages.size());
+  for (size_t s = 0; s < full_stages.size(); ++s) {
+    for (int b = 0; b < B; ++b) {
+      EXPECT_EQ(full_stages[s].middleRows(b * n, f).cwiseAbs().maxCoeff(), 0.0) << "stage " << s;
+      EXPECT_LE((full_stages[s].middleRows(b * n + f, m_rows) - window_stages[s].middleRows(b * m_rows, m_rows)).cwiseAbs().maxCoeff(),
+                1e-12 * (1 + full_stages[s].cwiseAbs().maxCoeff()))
+          << "stage " << s;
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(AllFamilies, DerivativesPerFamily, ::testing::ValuesIn(kFamilies),
                          [](const auto& info) { return std::string(to_string(info.param)); });
 
