@@ -1,9 +1,76 @@
+// tensorlens: the TensorLens Studio GUI. Starts on the embedded default model (or --model DIR)
+// with the sample sentence on first start (later: the last text). --screenshot FILE grabs the
+// main window once the first analysis is drawn and quits, for docs and tests.
 #include <QApplication>
-#include <QLabel>
+#include <QCommandLineParser>
+#include <QTimer>
+#include <cstdio>
+
+#include "app/gui/app_context.h"
+#include "app/gui/main_window.h"
+
+namespace {
+constexpr const char* kSampleSentence = "Once upon a time, there was a little girl named Lily.";
+}
 
 int main(int argc, char** argv) {
   QApplication app(argc, argv);
-  QLabel label("TensorLens Studio");
-  label.show();
+  QApplication::setOrganizationName(QStringLiteral("TensorLens"));
+  QApplication::setApplicationName(QStringLiteral("TensorLens Studio"));
+  QApplication::setApplicationVersion(QStringLiteral(TL_VERSION));
+
+  QCommandLineParser parser;
+  parser.setApplicationDescription(QStringLiteral("TensorLens Studio: inspect transformers through the TensorLens operator"));
+  parser.addHelpOption();
+  parser.addVersionOption();
+  const QCommandLineOption model_opt(QStringLiteral("model"), QStringLiteral("Model folder to open instead of the embedded model."), QStringLiteral("dir"));
+  const QCommandLineOption text_opt(QStringLiteral("text"), QStringLiteral("Sentence to analyse."), QStringLiteral("text"));
+  const QCommandLineOption block_opt(QStringLiteral("block"), QStringLiteral("Block shown by the heatmap (1-based)."), QStringLiteral("n"));
+  const QCommandLineOption shot_opt(QStringLiteral("screenshot"),
+                                    QStringLiteral("Grab the window to FILE (PNG) after the first analysis, then quit. Ignores saved settings."),
+                                    QStringLiteral("file"));
+  const QCommandLineOption size_opt(QStringLiteral("size"), QStringLiteral("Window size, e.g. 1400x900."), QStringLiteral("WxH"));
+  parser.addOptions({model_opt, text_opt, block_opt, shot_opt, size_opt});
+  parser.process(app);
+
+  const bool screenshot = parser.isSet(shot_opt);
+  tl::app::AppContext context;
+  tl::app::MainWindow window(&context, /*restore_settings=*/!screenshot);
+  if (parser.isSet(size_opt)) {
+    const QStringList wh = parser.value(size_opt).split(QLatin1Char('x'));
+    if (wh.size() == 2 && wh[0].toInt() > 0 && wh[1].toInt() > 0) window.resize(wh[0].toInt(), wh[1].toInt());
+  }
+  if (parser.isSet(text_opt)) {
+    context.setText(parser.value(text_opt));
+  } else if (context.text().isEmpty()) {
+    context.setText(QString::fromLatin1(kSampleSentence));
+  }
+  if (parser.isSet(block_opt)) context.setBlock(parser.value(block_opt).toInt());
+  if (parser.isSet(model_opt)) {
+    context.openModelFolder(parser.value(model_opt));
+  } else {
+    context.loadEmbeddedModel();
+  }
+  window.show();
+
+  if (screenshot) {
+    const QString file = parser.value(shot_opt);
+    QObject::connect(&context, &tl::app::AppContext::errorOccurred, &app, [](const QString& message) {
+      std::fprintf(stderr, "tensorlens: error: %s\n", qPrintable(message));
+      QApplication::exit(1);
+    });
+    QObject::connect(&context, &tl::app::AppContext::analysisFinished, &app, [&window, file] {
+      // Let layouts settle and the heatmap paint before grabbing.
+      QTimer::singleShot(300, &window, [&window, file] {
+        const bool ok = window.grab().save(file, "PNG");
+        if (!ok) std::fprintf(stderr, "tensorlens: cannot write %s\n", qPrintable(file));
+        QApplication::exit(ok ? 0 : 1);
+      });
+    }, Qt::SingleShotConnection);
+    QTimer::singleShot(120000, &app, [] {
+      std::fprintf(stderr, "tensorlens: no analysis after 120 s, giving up on the screenshot\n");
+      QApplication::exit(2);
+    });
+  }
   return app.exec();
 }

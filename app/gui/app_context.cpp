@@ -1,0 +1,178 @@
+#include "app/gui/app_context.h"
+
+#include <algorithm>
+
+namespace tl::app {
+
+namespace {
+const QString kModelJob = QStringLiteral("model");
+const QString kAnalysisJob = QStringLiteral("analysis");
+const QString kMapJob = QStringLiteral("map");
+}  // namespace
+
+AppContext::AppContext(QObject* parent) : QObject(parent), jobs_(new JobQueue(this)) {
+  // Readability default: BOS/CLS/SEP attention sinks would otherwise take the whole colour scale.
+  style_.hide_special = true;
+  connect(jobs_, &JobQueue::busyChanged, this, [this](bool) { setBusy(jobs_->busy()); });
+  connect(jobs_, &JobQueue::progress, this,
+          [this](const QString&, double fraction, const QString& what) { emit progressChanged(fraction, what); });
+  connect(jobs_, &JobQueue::failed, this,
+          [this](const QString& tag, const QString& message) { emit errorOccurred(tag + QStringLiteral(": ") + message); });
+}
+
+AppContext::~AppContext() = default;
+
+void AppContext::setBusy(bool busy) {
+  if (busy == busy_) return;
+  busy_ = busy;
+  emit busyChanged(busy);
+}
+
+// ---------------------------------------------------------------- model
+
+void AppContext::loadEmbeddedModel() {
+  emit progressChanged(0.0, tr("loading the embedded model"));
+  jobs_->post(kModelJob, this, [this](Progress&) -> JobQueue::Continuation {
+    auto session = load_embedded_session();
+    if (!session) return [this, e = session.error().message] { emit errorOccurred(QString::fromStdString(e)); };
+    return [this, s = std::move(session.value())]() mutable { setSession(std::move(s)); };
+  });
+}
+
+void AppContext::openModelFolder(const QString& folder) {
+  emit progressChanged(0.0, tr("loading %1").arg(folder));
+  jobs_->post(kModelJob, this, [this, folder = folder.toStdString()](Progress&) -> JobQueue::Continuation {
+    auto session = load_session(folder);
+    if (!session) return [this, e = session.error().message] { emit errorOccurred(QString::fromStdString(e)); };
+    return [this, s = std::move(session.value())]() mutable { setSession(std::move(s)); };
+  });
+}
+
+void AppContext::setSession(ModelSession session) {
+  session_ = std::move(session);
+  block_ = std::clamp(block_, 1, std::max(1, numBlocks()));
+  emit modelChanged();
+  retokenize();
+}
+
+int AppContext::numBlocks() const { return session_.model ? session_.model->spec.num_layers : 0; }
+
+// ---------------------------------------------------------------- text
+
+void AppContext::setText(const QString& text) {
+  if (text == text_ && analysis_) return;
+  text_ = text;
+  emit textChanged();
+  retokenize();
+}
+
+void AppContext::retokenize() {
+  ++generation_;
+  encoding_ = {};
+  token_labels_.clear();
+  if (session_.tokenizer) {
+    const QByteArray utf8 = text_.toUtf8();
+    encoding_ = session_.tokenizer->encode(std::string_view(utf8.constData(), static_cast<std::size_t>(utf8.size())));
+    for (int id : encoding_.ids) token_labels_.push_back(session_.tokenizer->display_token(id));
+  }
+  special_ = special_tokens(encoding_);
+  selected_i_ = selected_j_ = -1;
+  emit encodingChanged();
+  emit selectionChanged();
+  if (session_.model) postAnalysis();
+}
+
+void AppContext::postAnalysis() {
+  const quint64 generation = generation_;
+  emit progressChanged(0.0, tr("forward pass (%n tokens)", nullptr, static_cast<int>(encoding_.size())));
+  jobs_->post(kAnalysisJob, this,
+              [this, generation, session = session_, text = text_, encoding = encoding_](Progress&) -> JobQueue::Continuation {
+                auto result = analyse(session, text, encoding);
+                if (!result) {
+                  return [this, generation, e = result.error().message] {
+                    if (generation == generation_) emit errorOccurred(QString::fromStdString(e));
+                  };
+                }
+                auto analysis = std::make_shared<const Analysis>(std::move(result.value()));
+                return [this, generation, analysis] {
+                  if (generation != generation_) return;  // the text or model changed meanwhile
+                  analysis_ = analysis;
+                  emit analysisChanged();
+                  postMap();
+                };
+              });
+}
+
+// ---------------------------------------------------------------- map
+
+void AppContext::setBlock(int block) {
+  // Without a model the wish is kept; setSession() clamps it to the model's blocks.
+  block = hasModel() ? std::clamp(block, 1, numBlocks()) : std::max(1, block);
+  if (block == block_) return;
+  block_ = block;
+  postMap();
+}
+
+void AppContext::setStyle(const render::HeatmapStyle& style) {
+  style_ = style;
+  style_.fixed_range.reset();  // the shared range is the context's business (setSharedScale)
+  emit styleChanged();
+  if (shared_scale_) postMap();  // the union of ranges depends on the style
+}
+
+void AppContext::setSharedScale(bool shared) {
+  if (shared == shared_scale_) return;
+  shared_scale_ = shared;
+  if (!shared) shared_range_.reset();
+  emit styleChanged();
+  postMap();
+}
+
+render::HeatmapStyle AppContext::effectiveStyle() const {
+  render::HeatmapStyle s = style_;
+  if (shared_scale_ && shared_range_) s.fixed_range = shared_range_;
+  return s;
+}
+
+void AppContext::postMap() {
+  if (!analysis_ || !analysis_->trace || analysis_->trace->num_layers() == 0) {
+    map_.reset();
+    emit mapChanged();
+    emit analysisFinished();
+    return;
+  }
+  const quint64 generation = generation_;
+  emit progressChanged(0.0, tr("attention map, block %1").arg(block_));
+  jobs_->post(kMapJob, this,
+              [this, generation, session = session_, analysis = analysis_, block = block_, shared = shared_scale_,
+               style = style_, special = special_](Progress& progress) -> JobQueue::Continuation {
+                auto map = std::make_shared<const Map>(head_mean_attention(session, *analysis, block));
+                std::optional<render::ValueRange> range;
+                if (shared) {
+                  render::ValueRange all;
+                  const int blocks = analysis->trace->num_layers();
+                  for (int b = 1; b <= blocks; ++b) {
+                    if (progress.cancelled()) throw Cancelled{};
+                    progress.report(static_cast<double>(b) / blocks, "shared scale");
+                    all = all.united(render::display_range(head_mean_attention(session, *analysis, b), style, special));
+                  }
+                  range = all;
+                }
+                return [this, generation, map, range] {
+                  if (generation != generation_) return;
+                  map_ = map;
+                  shared_range_ = range;
+                  emit mapChanged();
+                  emit analysisFinished();
+                };
+              });
+}
+
+void AppContext::setSelectedPair(int i, int j) {
+  if (i == selected_i_ && j == selected_j_) return;
+  selected_i_ = i;
+  selected_j_ = j;
+  emit selectionChanged();
+}
+
+}  // namespace tl::app

@@ -1,0 +1,105 @@
+#pragma once
+// AppContext: the state every panel observes (model session, text, tokenization, the analysis of
+// the text, the chosen block, the heatmap style, the selected pair) and the one place that posts
+// work to the JobQueue. Panels call setters and react to signals; they never talk to each other.
+//
+// Flow: setText() tokenizes at once (cheap; chips update while typing), then posts the forward
+// pass ("analysis", latest wins). Its result posts the map job ("map"), which also runs alone when
+// the block or the shared-scale option changes. Results that belong to an older text or model
+// (a generation counter) are dropped.
+#include <QObject>
+#include <QPoint>
+#include <QString>
+#include <memory>
+#include <optional>
+
+#include "app/gui/analysis.h"
+#include "app/gui/job_queue.h"
+#include "render/heatmap.h"
+
+namespace tl::app {
+
+class AppContext : public QObject {
+  Q_OBJECT
+ public:
+  explicit AppContext(QObject* parent = nullptr);
+  ~AppContext() override;
+
+  // Model. Loading runs on the worker; modelChanged or errorOccurred follows.
+  void loadEmbeddedModel();
+  void openModelFolder(const QString& folder);
+  void setSession(ModelSession session);  // already loaded (tests)
+  const ModelSession& session() const { return session_; }
+  bool hasModel() const { return session_.model != nullptr; }
+
+  // Text and its tokenization (immediate).
+  void setText(const QString& text);
+  const QString& text() const { return text_; }
+  const Encoding& encoding() const { return encoding_; }
+  const std::vector<std::string>& tokenLabels() const { return token_labels_; }
+
+  // The analysis of the current text (null while none has finished).
+  std::shared_ptr<const Analysis> analysis() const { return analysis_; }
+
+  // Block shown by the heatmap, 1-based; clamped to the model's blocks.
+  void setBlock(int block);
+  int block() const { return block_; }
+  int numBlocks() const;
+
+  void setStyle(const render::HeatmapStyle& style);
+  const render::HeatmapStyle& style() const { return style_; }
+  // Shared colour scale over all blocks (the union of their ranges under the current style).
+  void setSharedScale(bool shared);
+  bool sharedScale() const { return shared_scale_; }
+  // The style the view should draw with: style() plus the shared range when enabled.
+  render::HeatmapStyle effectiveStyle() const;
+
+  std::shared_ptr<const Map> map() const { return map_; }
+  const render::SpecialTokens& specialTokens() const { return special_; }
+
+  // Selected (row i, column j) pair of the map; (-1, -1) when none.
+  void setSelectedPair(int i, int j);
+  int selectedRow() const { return selected_i_; }
+  int selectedCol() const { return selected_j_; }
+
+  bool busy() const { return busy_; }
+  JobQueue& jobs() { return *jobs_; }
+
+ signals:
+  void modelChanged();
+  void textChanged();
+  void encodingChanged();
+  void analysisChanged();
+  void mapChanged();
+  void styleChanged();
+  void selectionChanged();
+  void busyChanged(bool busy);
+  void progressChanged(double fraction, const QString& what);
+  void errorOccurred(const QString& message);
+  // The forward pass and the map for the current text are both in (screenshots, tests).
+  void analysisFinished();
+
+ private:
+  void retokenize();
+  void postAnalysis();
+  void postMap();
+  void setBusy(bool busy);
+
+  JobQueue* jobs_;
+  ModelSession session_;
+  QString text_;
+  Encoding encoding_;
+  std::vector<std::string> token_labels_;
+  std::shared_ptr<const Analysis> analysis_;
+  std::shared_ptr<const Map> map_;
+  std::optional<render::ValueRange> shared_range_;
+  render::SpecialTokens special_;
+  render::HeatmapStyle style_;
+  bool shared_scale_ = false;
+  int block_ = 1;
+  int selected_i_ = -1, selected_j_ = -1;
+  bool busy_ = false;
+  quint64 generation_ = 0;  // bumped by every new text or model
+};
+
+}  // namespace tl::app

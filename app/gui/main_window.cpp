@@ -1,0 +1,216 @@
+#include "app/gui/main_window.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDockWidget>
+#include <QFileDialog>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QProgressBar>
+#include <QSettings>
+#include <QStatusBar>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+#include "app/gui/heatmap_view.h"
+#include "app/gui/item_models.h"
+#include "app/gui/panels.h"
+#include "render/export.h"
+#include "render/figure.h"
+
+namespace tl::app {
+
+MainWindow::MainWindow(AppContext* context, bool restore_settings, QWidget* parent)
+    : QMainWindow(parent), context_(context), use_settings_(restore_settings) {
+  setWindowTitle(tr("TensorLens Studio"));
+  setObjectName(QStringLiteral("MainWindow"));
+
+  auto* central = new QWidget(this);
+  auto* layout = new QVBoxLayout(central);
+  sentence_ = new SentencePanel(context_, central);
+  controls_ = new MapControls(context_, central);
+  heatmap_ = new HeatmapView(central);
+  layout->addWidget(sentence_);
+  layout->addWidget(controls_);
+  layout->addWidget(heatmap_, 1);
+  setCentralWidget(central);
+
+  auto* model_dock = new QDockWidget(tr("Model"), this);
+  model_dock->setObjectName(QStringLiteral("ModelDock"));
+  model_info_ = new ModelInfoPanel(context_, model_dock);
+  model_dock->setWidget(model_info_);
+  addDockWidget(Qt::LeftDockWidgetArea, model_dock);
+  auto* predictions_dock = new QDockWidget(tr("Predictions"), this);
+  predictions_dock->setObjectName(QStringLiteral("PredictionsDock"));
+  predictions_ = new PredictionsPanel(context_, predictions_dock);
+  predictions_dock->setWidget(predictions_);
+  addDockWidget(Qt::LeftDockWidgetArea, predictions_dock);
+  resizeDocks({model_dock, predictions_dock}, {300, 300}, Qt::Horizontal);
+
+  status_text_ = new QLabel(this);
+  hover_text_ = new QLabel(this);
+  progress_ = new QProgressBar(this);
+  progress_->setRange(0, 0);  // busy indicator: single forward passes report no fractions
+  progress_->setMaximumWidth(140);
+  progress_->setVisible(false);
+  cancel_ = new QToolButton(this);
+  cancel_->setText(tr("Cancel"));
+  cancel_->setToolTip(tr("Cancel the running computation"));
+  cancel_->setVisible(false);
+  statusBar()->addWidget(status_text_, 1);
+  statusBar()->addPermanentWidget(hover_text_);
+  statusBar()->addPermanentWidget(progress_);
+  statusBar()->addPermanentWidget(cancel_);
+
+  buildMenus();
+
+  connect(context_, &AppContext::mapChanged, this, &MainWindow::showMap);
+  connect(context_, &AppContext::styleChanged, this, &MainWindow::showMap);
+  connect(context_, &AppContext::selectionChanged, this,
+          [this] { heatmap_->setSelection(context_->selectedRow(), context_->selectedCol()); });
+  connect(heatmap_, &HeatmapView::cellSelected, context_, &AppContext::setSelectedPair);
+  connect(heatmap_, &HeatmapView::cellHovered, this, [this](int i, int j) {
+    const auto map = heatmap_->map();
+    if (!map || i < 0) {
+      hover_text_->clear();
+      return;
+    }
+    hover_text_->setText(tr("(%1, %2)  %3 \u2190 %4  %5")
+                             .arg(i)
+                             .arg(j)
+                             .arg(chip_text(map->row_labels[static_cast<std::size_t>(i)]))
+                             .arg(chip_text(map->col_labels[static_cast<std::size_t>(j)]))
+                             .arg(render::format_value(map->values(i, j))));
+  });
+  connect(context_, &AppContext::busyChanged, this, [this](bool busy) {
+    progress_->setVisible(busy);
+    cancel_->setVisible(busy);
+    if (!busy) status_text_->setText(tr("Ready"));
+  });
+  connect(context_, &AppContext::progressChanged, this, [this](double, const QString& what) {
+    status_text_->setText(what + QStringLiteral("\u2026"));
+  });
+  connect(context_, &AppContext::errorOccurred, this, [this](const QString& message) {
+    status_text_->setText(tr("Error: %1").arg(message));
+  });
+  connect(cancel_, &QToolButton::clicked, this, [this] {
+    for (const char* tag : {"model", "analysis", "map"}) context_->jobs().cancel(QString::fromLatin1(tag));
+  });
+  connect(context_, &AppContext::modelChanged, this, [this] {
+    setWindowTitle(tr("%1 \u2014 TensorLens Studio").arg(context_->session().displayName()));
+  });
+
+  resize(1400, 900);
+  if (use_settings_) restoreSettings();
+}
+
+void MainWindow::buildMenus() {
+  QMenu* file = menuBar()->addMenu(tr("&File"));
+  QAction* open = file->addAction(tr("&Open model folder\u2026"), this, &MainWindow::openModelFolder);
+  open->setShortcut(QKeySequence::Open);
+  open->setStatusTip(tr("A folder with config.json, model.safetensors and a tokenizer"));
+  file->addAction(tr("Use the &embedded model (stories260K)"), context_, &AppContext::loadEmbeddedModel);
+  file->addSeparator();
+  QAction* exp = file->addAction(tr("&Export view\u2026"), this, &MainWindow::exportViewInteractive);
+  exp->setShortcut(QKeySequence(tr("Ctrl+E")));
+  exp->setStatusTip(tr("The current map as PNG, SVG or PDF, with a provenance file beside it"));
+  file->addSeparator();
+  QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
+  quit->setShortcut(QKeySequence::Quit);
+
+  QMenu* view = menuBar()->addMenu(tr("&View"));
+  QAction* zin = view->addAction(tr("Zoom &in"), this, [this] { heatmap_->setZoom(heatmap_->zoom() * 1.25, heatmap_->rect().center()); });
+  zin->setShortcut(QKeySequence::ZoomIn);
+  QAction* zout = view->addAction(tr("Zoom &out"), this, [this] { heatmap_->setZoom(heatmap_->zoom() / 1.25, heatmap_->rect().center()); });
+  zout->setShortcut(QKeySequence::ZoomOut);
+  QAction* zreset = view->addAction(tr("&Reset zoom"), this, [this] { heatmap_->resetView(); });
+  zreset->setShortcut(QKeySequence(tr("Ctrl+0")));
+
+  QMenu* help = menuBar()->addMenu(tr("&Help"));
+  help->addAction(tr("&Keyboard and mouse"), this, [this] {
+    QMessageBox::information(this, tr("Keyboard and mouse"),
+                             tr("Heatmap: wheel zooms, drag pans, double-click resets, click selects a pair.\n"
+                                "Arrow keys move the selection, Home/End jump within the row,\n"
+                                "+ / - zoom around the selection, 0 resets the zoom, Esc clears the selection.\n"
+                                "Token chips: click one to select its row."));
+  });
+  help->addAction(tr("&About"), this, [this] {
+    QMessageBox::about(this, tr("About TensorLens Studio"),
+                       tr("TensorLens Studio %1\nInspect transformers through the TensorLens operator.").arg(QStringLiteral(TL_VERSION)));
+  });
+}
+
+void MainWindow::openModelFolder() {
+  const QString dir = QFileDialog::getExistingDirectory(this, tr("Open model folder"));
+  if (!dir.isEmpty()) context_->openModelFolder(dir);
+}
+
+void MainWindow::showMap() {
+  const auto map = context_->map();
+  heatmap_->setMap(map, context_->effectiveStyle(), context_->specialTokens());
+  heatmap_->setSelection(context_->selectedRow(), context_->selectedCol());
+}
+
+Status MainWindow::exportView(const QString& path, bool overwrite) {
+  const auto map = context_->map();
+  if (!map) return make_error("nothing to export: no map yet");
+  render::FigureInput in;
+  in.map = map.get();
+  in.style = context_->effectiveStyle();
+  in.special = context_->specialTokens();
+  render::ExportOptions options;
+  options.overwrite = overwrite;
+  return render::export_figure(path.toStdString(), in, options);
+}
+
+void MainWindow::exportViewInteractive() {
+  if (!context_->map()) {
+    status_text_->setText(tr("Nothing to export yet."));
+    return;
+  }
+  // The dialog asks before replacing a file, so an accepted name may be overwritten.
+  const QString path = QFileDialog::getSaveFileName(this, tr("Export view"), QStringLiteral("tensorlens.png"),
+                                                    tr("PNG image (*.png);;SVG drawing (*.svg);;PDF document (*.pdf)"));
+  if (path.isEmpty()) return;
+  const Status s = exportView(path, true);
+  status_text_->setText(s ? tr("Exported %1 (and %1.provenance.json)").arg(path)
+                          : tr("Export failed: %1").arg(QString::fromStdString(s.error().message)));
+}
+
+void MainWindow::saveSettings() const {
+  QSettings settings;
+  settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+  settings.setValue(QStringLiteral("window/state"), saveState());
+  settings.setValue(QStringLiteral("session/text"), context_->text());
+  settings.setValue(QStringLiteral("session/block"), context_->block());
+  const auto& s = context_->style();
+  settings.setValue(QStringLiteral("heatmap/colormap"), int(s.colormap));
+  settings.setValue(QStringLiteral("heatmap/row_normalise"), s.row_normalise);
+  settings.setValue(QStringLiteral("heatmap/log_scale"), s.log_scale);
+  settings.setValue(QStringLiteral("heatmap/hide_special"), s.hide_special);
+  settings.setValue(QStringLiteral("heatmap/shared_scale"), context_->sharedScale());
+}
+
+void MainWindow::restoreSettings() {
+  QSettings settings;
+  restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
+  restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+  render::HeatmapStyle s;
+  s.colormap = static_cast<render::ColormapChoice>(settings.value(QStringLiteral("heatmap/colormap"), 0).toInt());
+  s.row_normalise = settings.value(QStringLiteral("heatmap/row_normalise"), false).toBool();
+  s.log_scale = settings.value(QStringLiteral("heatmap/log_scale"), false).toBool();
+  s.hide_special = settings.value(QStringLiteral("heatmap/hide_special"), true).toBool();
+  context_->setStyle(s);
+  context_->setSharedScale(settings.value(QStringLiteral("heatmap/shared_scale"), false).toBool());
+  if (settings.contains(QStringLiteral("session/block"))) context_->setBlock(settings.value(QStringLiteral("session/block")).toInt());
+  if (settings.contains(QStringLiteral("session/text"))) context_->setText(settings.value(QStringLiteral("session/text")).toString());
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+  if (use_settings_) saveSettings();
+  event->accept();
+}
+
+}  // namespace tl::app

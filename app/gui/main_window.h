@@ -1,0 +1,60 @@
+#pragma once
+// The main window: sentence and token chips on top, the map controls and the heatmap in the
+// middle, model information and predictions in docks, progress and the hovered cell in the status
+// bar. Menus: File (open a model folder, the embedded model, export the view), View (zoom).
+#include <QMainWindow>
+
+#include "app/gui/app_context.h"
+
+class QLabel;
+class QProgressBar;
+class QToolButton;
+
+namespace tl::app {
+
+class HeatmapView;
+class MapControls;
+class ModelInfoPanel;
+class PredictionsPanel;
+class SentencePanel;
+
+class MainWindow : public QMainWindow {
+  Q_OBJECT
+ public:
+  // restore_settings = false gives the same window every time (screenshots, tests).
+  explicit MainWindow(AppContext* context, bool restore_settings = true, QWidget* parent = nullptr);
+
+  HeatmapView* heatmap() const { return heatmap_; }
+  SentencePanel* sentencePanel() const { return sentence_; }
+  PredictionsPanel* predictionsPanel() const { return predictions_; }
+  ModelInfoPanel* modelPanel() const { return model_info_; }
+  MapControls* mapControls() const { return controls_; }
+
+  // Exports the current map as a figure (format from the extension) with its provenance file.
+  Status exportView(const QString& path, bool overwrite);
+
+ protected:
+  void closeEvent(QCloseEvent* event) override;
+
+ private:
+  void buildMenus();
+  void openModelFolder();
+  void exportViewInteractive();
+  void showMap();
+  void saveSettings() const;
+  void restoreSettings();
+
+  AppContext* context_;
+  bool use_settings_;
+  SentencePanel* sentence_;
+  MapControls* controls_;
+  HeatmapView* heatmap_;
+  ModelInfoPanel* model_info_;
+  PredictionsPanel* predictions_;
+  QLabel* status_text_;
+  QLabel* hover_text_;
+  QProgressBar* progress_;
+  QToolButton* cancel_;
+};
+
+}  // namespace tl::app

@@ -1,0 +1,234 @@
+#include "app/gui/panels.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QPainter>
+#include <QPlainTextEdit>
+#include <QSignalBlocker>
+#include <QSpinBox>
+#include <QStyledItemDelegate>
+#include <QTableView>
+#include <QTextDocument>
+#include <QVBoxLayout>
+
+#include "app/gui/item_models.h"
+#include "app/gui/token_chips.h"
+
+namespace tl::app {
+
+// ---------------------------------------------------------------- ModelInfoPanel
+
+ModelInfoPanel::ModelInfoPanel(AppContext* context, QWidget* parent) : QWidget(parent), context_(context) {
+  auto* layout = new QVBoxLayout(this);
+  label_ = new QLabel(this);
+  label_->setTextFormat(Qt::RichText);
+  label_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  label_->setWordWrap(true);
+  label_->setAlignment(Qt::AlignTop | Qt::AlignLeft);
+  layout->addWidget(label_);
+  layout->addStretch(1);
+  connect(context_, &AppContext::modelChanged, this, &ModelInfoPanel::refresh);
+  refresh();
+}
+
+QString ModelInfoPanel::text() const {
+  QTextDocument doc;
+  doc.setHtml(label_->text());
+  return doc.toPlainText();
+}
+
+void ModelInfoPanel::refresh() {
+  const ModelSession& s = context_->session();
+  if (!s.model) {
+    label_->setText(tr("<i>No model loaded.</i>"));
+    return;
+  }
+  const ModelSpec& m = s.model->spec;
+  auto row = [](const QString& k, const QString& v) {
+    return QStringLiteral("<tr><td style='padding-right:10px; color:palette(mid)'>%1</td><td>%2</td></tr>").arg(k, v);
+  };
+  const double params = static_cast<double>(m.parameter_count());
+  const QString param_text = params >= 1e9   ? QStringLiteral("%1 B").arg(params / 1e9, 0, 'f', 2)
+                             : params >= 1e6 ? QStringLiteral("%1 M").arg(params / 1e6, 0, 'f', 1)
+                                             : QStringLiteral("%1 K").arg(params / 1e3, 0, 'f', 0);
+  QString html = QStringLiteral("<b>%1</b><table>").arg(s.displayName().toHtmlEscaped());
+  html += row(tr("family"), QStringLiteral("%1 (%2)").arg(to_string(m.family), QString::fromStdString(m.model_type)));
+  html += row(tr("kind"), m.causal ? tr("decoder (causal LM)") : tr("encoder (masked LM)"));
+  html += row(tr("parameters"), param_text);
+  html += row(tr("blocks"), QString::number(m.num_layers));
+  html += row(tr("heads"), m.num_kv_heads != m.num_heads ? tr("%1 (%2 key/value, GQA)").arg(m.num_heads).arg(m.num_kv_heads)
+                                                          : QString::number(m.num_heads));
+  html += row(tr("hidden size"), QString::number(m.hidden_size));
+  html += row(tr("FFN size"), QStringLiteral("%1%2").arg(m.intermediate_size).arg(m.gated_ffn ? tr(" (gated)") : QString()));
+  html += row(tr("vocabulary"), QString::number(m.vocab_size));
+  html += row(tr("context"), tr("%1 tokens").arg(m.max_positions));
+  html += row(tr("norm"), QStringLiteral("%1, %2").arg(to_string(m.norm), to_string(m.topology)));
+  html += row(tr("stored as"), QString::fromStdString(m.stored_dtype));
+  html += row(tr("source"), QString::fromStdString(s.model->source).toHtmlEscaped());
+  html += QStringLiteral("</table>");
+  label_->setText(html);
+}
+
+// ---------------------------------------------------------------- SentencePanel
+
+SentencePanel::SentencePanel(AppContext* context, QWidget* parent) : QWidget(parent), context_(context) {
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(0, 0, 0, 0);
+  editor_ = new QPlainTextEdit(this);
+  editor_->setPlaceholderText(tr("Type a sentence"));
+  editor_->setTabChangesFocus(true);
+  const int line = editor_->fontMetrics().lineSpacing();
+  editor_->setFixedHeight(line * 3 + 12);
+  editor_->setPlainText(context_->text());
+  editor_->setToolTip(tr("The input text: tokenized as you type, analysed on the worker thread"));
+  layout->addWidget(editor_);
+
+  auto* row = new QHBoxLayout;
+  count_ = new QLabel(this);
+  row->addWidget(count_);
+  row->addStretch(1);
+  layout->addLayout(row);
+  chips_ = new TokenChips(context_, this);
+  layout->addWidget(chips_);
+
+  connect(editor_, &QPlainTextEdit::textChanged, this, [this] { context_->setText(editor_->toPlainText()); });
+  connect(context_, &AppContext::textChanged, this, [this] {
+    if (editor_->toPlainText() != context_->text()) {
+      const QSignalBlocker block(editor_);
+      editor_->setPlainText(context_->text());
+    }
+  });
+  connect(context_, &AppContext::encodingChanged, this, [this] {
+    const int n = static_cast<int>(context_->encoding().size());
+    count_->setText(tr("%n token(s)", nullptr, n));
+  });
+}
+
+// ---------------------------------------------------------------- PredictionsPanel
+
+namespace {
+
+// Probability column: a bar behind the percentage.
+class ProbabilityBarDelegate : public QStyledItemDelegate {
+ public:
+  using QStyledItemDelegate::QStyledItemDelegate;
+  void paint(QPainter* p, const QStyleOptionViewItem& option, const QModelIndex& index) const override {
+    const double prob = index.data(PredictionsModel::ProbabilityRole).toDouble();
+    QRectF bar = QRectF(option.rect).adjusted(2, 3, -2, -3);
+    bar.setWidth(bar.width() * std::clamp(prob, 0.0, 1.0));
+    p->save();
+    p->fillRect(bar, option.palette.highlight().color().lighter(160));
+    p->restore();
+    QStyledItemDelegate::paint(p, option, index);
+  }
+};
+
+}  // namespace
+
+PredictionsPanel::PredictionsPanel(AppContext* context, QWidget* parent) : QWidget(parent), context_(context) {
+  auto* layout = new QVBoxLayout(this);
+  heading_ = new QLabel(this);
+  heading_->setWordWrap(true);
+  layout->addWidget(heading_);
+  model_ = new PredictionsModel(context_, this);
+  table_ = new QTableView(this);
+  table_->setModel(model_);
+  table_->setItemDelegateForColumn(PredictionsModel::Probability, new ProbabilityBarDelegate(table_));
+  table_->verticalHeader()->hide();
+  table_->setSelectionBehavior(QAbstractItemView::SelectRows);
+  table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+  table_->horizontalHeader()->setSectionResizeMode(PredictionsModel::Rank, QHeaderView::ResizeToContents);
+  table_->horizontalHeader()->setSectionResizeMode(PredictionsModel::Token, QHeaderView::Stretch);
+  table_->horizontalHeader()->setSectionResizeMode(PredictionsModel::Probability, QHeaderView::Fixed);
+  table_->horizontalHeader()->resizeSection(PredictionsModel::Probability, 110);
+  table_->verticalHeader()->setDefaultSectionSize(table_->fontMetrics().height() + 6);
+  table_->setShowGrid(false);
+  layout->addWidget(table_, 1);
+  connect(context_, &AppContext::analysisChanged, this, &PredictionsPanel::refreshHeading);
+  connect(context_, &AppContext::modelChanged, this, &PredictionsPanel::refreshHeading);
+  refreshHeading();
+}
+
+void PredictionsPanel::refreshHeading() {
+  const auto a = context_->analysis();
+  if (!context_->hasModel()) {
+    heading_->setText(tr("<i>No model loaded.</i>"));
+  } else if (!a || !a->trace) {
+    heading_->setText(tr("<i>No analysis yet.</i>"));
+  } else if (a->prediction_row < 0) {
+    heading_->setText(tr("Masked LM: put a mask token in the text to see what the model predicts there."));
+  } else {
+    const QString after = chip_text(a->labels[static_cast<std::size_t>(a->prediction_row)]).toHtmlEscaped();
+    heading_->setText(context_->session().model->spec.causal
+                          ? tr("Next token after \u201c%1\u201d (position %2):").arg(after).arg(a->prediction_row)
+                          : tr("Masked token at position %1:").arg(a->prediction_row));
+  }
+}
+
+// ---------------------------------------------------------------- MapControls
+
+MapControls::MapControls(AppContext* context, QWidget* parent) : QWidget(parent), context_(context) {
+  auto* layout = new QHBoxLayout(this);
+  layout->setContentsMargins(0, 0, 0, 0);
+  auto* method = new QLabel(tr("Map: <b>%1</b>").arg(QString::fromLatin1(kHeadMeanAttention)), this);
+  method->setToolTip(tr("Mean over heads of the attention probabilities of one block (rows: queries, "
+                        "columns: the tokens they attend to)"));
+  layout->addWidget(method);
+  layout->addSpacing(12);
+  layout->addWidget(new QLabel(tr("Block"), this));
+  block_ = new QSpinBox(this);
+  block_->setToolTip(tr("Transformer block (1 = first)"));
+  layout->addWidget(block_);
+  layout->addSpacing(12);
+  colormap_ = new QComboBox(this);
+  colormap_->addItem(tr("Auto colours"), int(render::ColormapChoice::Auto));
+  colormap_->addItem(tr("Viridis"), int(render::ColormapChoice::Viridis));
+  colormap_->addItem(tr("Magma"), int(render::ColormapChoice::Magma));
+  colormap_->addItem(tr("Diverging"), int(render::ColormapChoice::Diverging));
+  colormap_->setToolTip(tr("Auto: diverging (centred at zero) for signed maps, viridis otherwise"));
+  layout->addWidget(colormap_);
+  row_normalise_ = new QCheckBox(tr("Normalise rows"), this);
+  row_normalise_->setToolTip(tr("Divide each row by its largest value"));
+  log_scale_ = new QCheckBox(tr("Log scale"), this);
+  hide_special_ = new QCheckBox(tr("Hide special tokens"), this);
+  hide_special_->setToolTip(tr("Leave special tokens (BOS, CLS, SEP) out of the colour scale; they are drawn grey"));
+  shared_scale_ = new QCheckBox(tr("Shared scale"), this);
+  shared_scale_->setToolTip(tr("One colour scale for all blocks, so blocks can be compared"));
+  for (auto* box : {row_normalise_, log_scale_, hide_special_, shared_scale_}) layout->addWidget(box);
+  layout->addStretch(1);
+
+  auto sync_from_context = [this] {
+    const QSignalBlocker b1(block_), b2(colormap_), b3(row_normalise_), b4(log_scale_), b5(hide_special_), b6(shared_scale_);
+    block_->setRange(1, std::max(1, context_->numBlocks()));
+    block_->setValue(context_->block());
+    block_->setEnabled(context_->numBlocks() > 0);
+    const auto& s = context_->style();
+    colormap_->setCurrentIndex(colormap_->findData(int(s.colormap)));
+    row_normalise_->setChecked(s.row_normalise);
+    log_scale_->setChecked(s.log_scale);
+    hide_special_->setChecked(s.hide_special);
+    shared_scale_->setChecked(context_->sharedScale());
+  };
+  sync_from_context();
+  connect(context_, &AppContext::modelChanged, this, sync_from_context);
+  connect(context_, &AppContext::styleChanged, this, sync_from_context);
+  connect(context_, &AppContext::mapChanged, this, sync_from_context);
+  connect(block_, &QSpinBox::valueChanged, context_, &AppContext::setBlock);
+  connect(colormap_, &QComboBox::currentIndexChanged, this, &MapControls::pushStyle);
+  for (auto* box : {row_normalise_, log_scale_, hide_special_}) connect(box, &QCheckBox::toggled, this, &MapControls::pushStyle);
+  connect(shared_scale_, &QCheckBox::toggled, context_, &AppContext::setSharedScale);
+}
+
+void MapControls::pushStyle() {
+  render::HeatmapStyle s = context_->style();
+  s.colormap = static_cast<render::ColormapChoice>(colormap_->currentData().toInt());
+  s.row_normalise = row_normalise_->isChecked();
+  s.log_scale = log_scale_->isChecked();
+  s.hide_special = hide_special_->isChecked();
+  context_->setStyle(s);
+}
+
+}  // namespace tl::app

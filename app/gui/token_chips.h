@@ -1,0 +1,40 @@
+#pragma once
+// TokenChips: the tokenization of the current text as a wrapped row of chips, one per token, so
+// token boundaries are visible while typing. Spaces inside tokens show as "·"; special tokens are
+// drawn dashed. The selected pair of the map highlights its row token (query) and column token
+// (source); clicking a chip selects that token's row.
+#include <QWidget>
+
+#include "app/gui/app_context.h"
+
+namespace tl::app {
+
+class TokenChips : public QWidget {
+  Q_OBJECT
+ public:
+  explicit TokenChips(AppContext* context, QWidget* parent = nullptr);
+  bool hasHeightForWidth() const override { return true; }
+  int heightForWidth(int width) const override;
+  QSize sizeHint() const override;
+  QSize minimumSizeHint() const override;
+  // Index of the chip under a widget point, -1 if none (tests).
+  int chipAt(QPoint pos) const;
+  QRect chipRect(int index) const;
+
+ protected:
+  void paintEvent(QPaintEvent* event) override;
+  void resizeEvent(QResizeEvent* event) override;
+  void changeEvent(QEvent* event) override;
+  void mousePressEvent(QMouseEvent* event) override;
+  bool event(QEvent* event) override;
+
+ private:
+  void relayout();
+  std::vector<QRect> layoutFor(int width) const;
+
+  AppContext* context_;
+  std::vector<QString> texts_;
+  std::vector<QRect> rects_;
+};
+
+}  // namespace tl::app

@@ -1,0 +1,146 @@
+// The main window on the embedded model (offscreen platform): panels fill in, the heatmap shows
+// the map with tooltips, selection by mouse and keyboard reaches the context and the chips,
+// zoom keeps the view consistent, and exporting the view writes a figure and its provenance.
+#include <QPlainTextEdit>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QTemporaryDir>
+#include <QtTest>
+#include <filesystem>
+
+#include "app/gui/app_context.h"
+#include "app/gui/heatmap_view.h"
+#include "app/gui/main_window.h"
+#include "app/gui/panels.h"
+#include "app/gui/token_chips.h"
+#include "render/export.h"
+
+using namespace tl::app;
+
+namespace {
+const QString kSample = QStringLiteral("Once upon a time, there was a little girl named Lily.");
+}
+
+class TestMainWindow : public QObject {
+  Q_OBJECT
+ private:
+  AppContext* context_ = nullptr;
+  MainWindow* window_ = nullptr;
+
+  bool waitForAnalysis() {
+    QSignalSpy spy(context_, &AppContext::analysisFinished);
+    return spy.wait(60000);
+  }
+
+ private slots:
+  void initTestCase() {
+    QStandardPaths::setTestModeEnabled(true);
+    context_ = new AppContext(this);
+    window_ = new MainWindow(context_, /*restore_settings=*/false);
+    window_->resize(1300, 850);
+    window_->show();
+    QVERIFY(QTest::qWaitForWindowExposed(window_));
+    context_->setText(kSample);
+    QSignalSpy spy(context_, &AppContext::analysisFinished);
+    context_->loadEmbeddedModel();
+    QVERIFY(spy.wait(60000));
+  }
+  void cleanupTestCase() { delete window_; }
+
+  void panelsShowTheModelAndText() {
+    QVERIFY(window_->windowTitle().contains("stories260K"));
+    const QString info = window_->modelPanel()->text();
+    QVERIFY2(info.contains("llama"), qPrintable(info));
+    QVERIFY(info.contains("blocks"));
+    QCOMPARE(window_->sentencePanel()->editor()->toPlainText(), kSample);
+    QCOMPARE(window_->mapControls()->blockBox()->maximum(), 5);
+    auto* chips = window_->sentencePanel()->chips();
+    QVERIFY(chips->chipRect(static_cast<int>(context_->encoding().size()) - 1).isValid());
+    QVERIFY(!chips->chipRect(static_cast<int>(context_->encoding().size())).isValid());
+  }
+  void heatmapShowsTheMapWithTooltips() {
+    HeatmapView* view = window_->heatmap();
+    QVERIFY(view->map());
+    const int n = view->map()->rows();
+    QCOMPARE(n, static_cast<int>(context_->encoding().size()));
+    // The cell under the centre of cellRect(i, j) is (i, j).
+    int i = -1, j = -1;
+    QVERIFY(view->cellAt(view->cellRect(n - 1, 2).center(), &i, &j));
+    QCOMPARE(i, n - 1);
+    QCOMPARE(j, 2);
+    const QString tip = view->tooltipText(n - 1, 2);
+    QVERIFY(tip.contains(QString("row %1").arg(n - 1)));
+    QVERIFY(tip.contains("column 2"));
+    QVERIFY(tip.contains("rank"));
+    QVERIFY(tip.contains(tl::render::format_value(view->map()->values(n - 1, 2))));
+    // The drawn pixel at the centre of a cell is that cell's colour; the BOS column (special,
+    // hidden from the scale by default) is grey.
+    const QImage shot = view->grab().toImage();
+    const QPoint c = view->cellRect(n - 1, 1).center().toPoint();
+    const QRgb expected = view->prepared().scale.colour(view->prepared().values(n - 1, 1));
+    QCOMPARE(shot.pixel(c) & 0xffffff, expected & 0xffffff);
+    QCOMPARE(shot.pixel(view->cellRect(n - 1, 0).center().toPoint()) & 0xffffff, tl::render::kMaskedColour & 0xffffff);
+  }
+  void clickAndKeysSelect() {
+    HeatmapView* view = window_->heatmap();
+    const QPoint p = view->cellRect(4, 2).center().toPoint();
+    QTest::mouseClick(view, Qt::LeftButton, {}, p);
+    QCOMPARE(context_->selectedRow(), 4);
+    QCOMPARE(context_->selectedCol(), 2);
+    view->setFocus();
+    QTest::keyClick(view, Qt::Key_Right);
+    QTest::keyClick(view, Qt::Key_Down);
+    QCOMPARE(context_->selectedRow(), 5);
+    QCOMPARE(context_->selectedCol(), 3);
+    QTest::keyClick(view, Qt::Key_Home);
+    QCOMPARE(context_->selectedCol(), 0);
+    QTest::keyClick(view, Qt::Key_Escape);
+    QCOMPARE(context_->selectedRow(), -1);
+    // Clicking a chip selects that token's row.
+    auto* chips = window_->sentencePanel()->chips();
+    QTest::mouseClick(chips, Qt::LeftButton, {}, chips->chipRect(3).center());
+    QCOMPARE(context_->selectedRow(), 3);
+    QCOMPARE(view->selectedRow(), 3);
+  }
+  void zoomKeepsTheAnchorCell() {
+    HeatmapView* view = window_->heatmap();
+    const QPointF anchor = view->cellRect(6, 6).center();
+    view->setZoom(3.0, anchor);
+    QCOMPARE(view->zoom(), 3.0);
+    int i = -1, j = -1;
+    QVERIFY(view->cellAt(anchor, &i, &j));
+    QCOMPARE(i, 6);
+    QCOMPARE(j, 6);
+    view->setFocus();
+    QTest::keyClick(view, Qt::Key_0);
+    QCOMPARE(view->zoom(), 1.0);
+  }
+  void switchingBlocksUpdatesTheMap() {
+    window_->mapControls()->blockBox()->setValue(4);
+    QVERIFY(waitForAnalysis());
+    QCOMPARE(QString::fromStdString(window_->heatmap()->map()->provenance.layers), QString("block 4"));
+  }
+  void typingReanalyses() {
+    window_->sentencePanel()->editor()->setPlainText(QStringLiteral("Lily saw a cat."));
+    QVERIFY(waitForAnalysis());
+    QCOMPARE(window_->heatmap()->map()->rows(), static_cast<int>(context_->encoding().size()));
+    QCOMPARE(context_->analysis()->text, QStringLiteral("Lily saw a cat."));
+  }
+  void exportView() {
+    QTemporaryDir dir;
+    const QString png = dir.filePath("view.png");
+    QVERIFY(window_->exportView(png, false).ok());
+    QVERIFY(QFileInfo::exists(png));
+    QVERIFY(QFileInfo::exists(png + ".provenance.json"));
+    QVERIFY(!window_->exportView(png, false).ok());  // no silent overwrite
+    QVERIFY(window_->exportView(dir.filePath("view.svg"), false).ok());
+    QFile svg(dir.filePath("view.svg"));
+    QVERIFY(svg.open(QIODevice::ReadOnly));
+    const QByteArray text = svg.readAll();
+    QVERIFY(text.contains("attention (head mean)"));
+    QVERIFY(text.contains(">saw<") || text.contains(" saw<"));
+  }
+};
+
+QTEST_MAIN(TestMainWindow)
+#include "test_main_window.moc"
