@@ -179,11 +179,6 @@ Eigen::MatrixXd row_normalised(const Eigen::MatrixXd& m) {
   return out;
 }
 
-const Eigen::MatrixXd& attention_input(const Model& model, const Trace& trace, int layer) {
-  const BlockTrace& bt = trace.blocks[size_t(layer - 1)];
-  return model.spec.topology == Topology::PostNorm ? bt.input : bt.ln1_out;
-}
-
 Status check_head(const MethodCall& call) {
   const int h = call.req.head;
   if (h >= -1 && h < call.spec().num_heads) return Status::Ok();

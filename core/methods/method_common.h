@@ -87,9 +87,6 @@ Eigen::MatrixXd mean_attention(const Trace& trace, int layer);
 Eigen::MatrixXd residual_augmented(const Eigen::MatrixXd& attention);
 // Rows divided by their sums (rows summing to zero stay zero).
 Eigen::MatrixXd row_normalised(const Eigen::MatrixXd& m);
-// The attention sub-layer's input of block `layer`: ln1's output (pre-norm, parallel) or the
-// block input (post-norm).
-const Eigen::MatrixXd& attention_input(const Model& model, const Trace& trace, int layer);
 
 }  // namespace methods
 }  // namespace tl
