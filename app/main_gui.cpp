@@ -25,12 +25,14 @@ int main(int argc, char** argv) {
   parser.addVersionOption();
   const QCommandLineOption model_opt(QStringLiteral("model"), QStringLiteral("Model folder to open instead of the embedded model."), QStringLiteral("dir"));
   const QCommandLineOption text_opt(QStringLiteral("text"), QStringLiteral("Sentence to analyse."), QStringLiteral("text"));
+  const QCommandLineOption method_opt(QStringLiteral("method"), QStringLiteral("Method shown by the heatmap (see tensorlens-cli methods)."), QStringLiteral("name"));
+  const QCommandLineOption scope_opt(QStringLiteral("scope"), QStringLiteral("layer, upto or end-to-end."), QStringLiteral("scope"));
   const QCommandLineOption block_opt(QStringLiteral("block"), QStringLiteral("Block shown by the heatmap (1-based)."), QStringLiteral("n"));
   const QCommandLineOption shot_opt(QStringLiteral("screenshot"),
                                     QStringLiteral("Grab the window to FILE (PNG) after the first analysis, then quit. Ignores saved settings."),
                                     QStringLiteral("file"));
   const QCommandLineOption size_opt(QStringLiteral("size"), QStringLiteral("Window size, e.g. 1400x900."), QStringLiteral("WxH"));
-  parser.addOptions({model_opt, text_opt, block_opt, shot_opt, size_opt});
+  parser.addOptions({model_opt, text_opt, method_opt, scope_opt, block_opt, shot_opt, size_opt});
   parser.process(app);
 
   const bool screenshot = parser.isSet(shot_opt);
@@ -44,6 +46,23 @@ int main(int argc, char** argv) {
     context.setText(parser.value(text_opt));
   } else if (context.text().isEmpty()) {
     context.setText(QString::fromLatin1(kSampleSentence));
+  }
+  if (parser.isSet(method_opt)) {
+    if (!tl::find_method(parser.value(method_opt).toStdString())) {
+      std::fprintf(stderr, "tensorlens: unknown method '%s' (tensorlens-cli methods lists them)\n", qPrintable(parser.value(method_opt)));
+      return 1;
+    }
+    context.setMethod(parser.value(method_opt));
+  }
+  if (parser.isSet(scope_opt)) {
+    const QString s = parser.value(scope_opt).toLower();
+    if (s == QLatin1String("layer")) context.setScope(tl::Scope::Layer);
+    else if (s == QLatin1String("upto")) context.setScope(tl::Scope::UpTo);
+    else if (s == QLatin1String("end-to-end")) context.setScope(tl::Scope::EndToEnd);
+    else {
+      std::fprintf(stderr, "tensorlens: --scope is layer, upto or end-to-end\n");
+      return 1;
+    }
   }
   if (parser.isSet(block_opt)) context.setBlock(parser.value(block_opt).toInt());
   if (parser.isSet(model_opt)) {

@@ -73,29 +73,83 @@ Result<Analysis> analyse(const ModelSession& session, const QString& text, const
   return a;
 }
 
-Map head_mean_attention(const ModelSession& session, const Analysis& analysis, int block) {
-  const Trace& trace = *analysis.trace;
-  Q_ASSERT_X(block >= 1 && block <= trace.num_layers(), "head_mean_attention", "block out of range");
-  const auto& heads = trace.blocks[static_cast<std::size_t>(block - 1)].attn_probs;
-  Map map;
-  map.values = MatD::Zero(trace.num_tokens(), trace.num_tokens());
-  for (const MatD& h : heads) map.values += h;
-  if (!heads.empty()) map.values /= static_cast<double>(heads.size());
-  map.row_labels = analysis.labels;
-  map.col_labels = analysis.labels;
-  map.is_signed = false;
-  map.provenance.model = session.displayName().toStdString() + " [" + session.model->source + "]";
-  map.provenance.text = analysis.text.toStdString();
-  map.provenance.method = kHeadMeanAttention;
-  map.provenance.layers = "block " + std::to_string(block);
-  map.provenance.options = {{"heads", heads.size()}, {"reduction", "mean over heads"}};
-  return map;
+bool scope_supported(const MethodInfo& info, Scope scope) {
+  return scope == Scope::Layer ? info.per_layer : info.cumulative;
 }
 
-render::SpecialTokens special_tokens(const Encoding& encoding) {
+MapChoice normalised(MapChoice choice, const Model& model) {
+  const MethodInfo* info = find_method(choice.method);
+  if (!info) {
+    choice.method = "attention-mean";
+    info = find_method(choice.method);
+  }
+  if (!scope_supported(*info, choice.scope)) choice.scope = info->cumulative ? Scope::EndToEnd : Scope::Layer;
+  choice.block = std::clamp(choice.block, 1, std::max(1, model.spec.num_layers));
+  choice.head = std::clamp(choice.head, 0, std::max(0, model.spec.num_heads - 1));
+  return choice;
+}
+
+namespace {
+
+MethodInputs method_inputs(const ModelSession& session, const Analysis& analysis) {
+  MethodInputs in;
+  in.model = session.model.get();
+  in.trace = analysis.trace.get();
+  in.input.ids = analysis.encoding.ids;
+  if (session.model->spec.type_vocab_size > 0) in.input.token_types = analysis.encoding.type_ids;
+  in.tokenizer = session.tokenizer.get();
+  in.text = analysis.text.toStdString();
+  return in;
+}
+
+MethodRequest method_request(const MapChoice& choice, const MethodInfo& info, int block) {
+  MethodRequest req;
+  req.scope = choice.scope;
+  req.layer = choice.scope == Scope::EndToEnd ? 0 : block;
+  if (info.per_head) req.head = choice.head;
+  return req;
+}
+
+}  // namespace
+
+Result<Map> compute_map(const ModelSession& session, const Analysis& analysis, const MapChoice& choice,
+                        Progress* progress) {
+  const MethodInfo* info = find_method(choice.method);
+  if (!info) return make_error("unknown method '" + choice.method + "'");
+  if (!analysis.trace) return make_error("no forward pass yet");
+  auto out = compute_method(choice.method, method_inputs(session, analysis), method_request(choice, *info, choice.block),
+                            progress);
+  if (!out) return out.error();
+  if (out->maps.empty()) return make_error(choice.method + ": the method gave no map");
+  return std::move(out->maps.front());
+}
+
+Result<std::vector<Map>> compute_maps_all_blocks(const ModelSession& session, const Analysis& analysis,
+                                                 const MapChoice& choice, Progress* progress) {
+  std::vector<Map> maps;
+  if (choice.scope == Scope::EndToEnd) {
+    auto m = compute_map(session, analysis, choice, progress);
+    if (!m) return m.error();
+    maps.push_back(std::move(m.value()));
+    return maps;
+  }
+  const int blocks = session.model->spec.num_layers;
+  for (int b = 1; b <= blocks; ++b) {
+    MapChoice c = choice;
+    c.block = b;
+    if (progress) progress->report(static_cast<double>(b - 1) / blocks, "block " + std::to_string(b));
+    auto m = compute_map(session, analysis, c, progress);
+    if (!m) return m.error();
+    maps.push_back(std::move(m.value()));
+  }
+  return maps;
+}
+
+render::SpecialTokens special_tokens(const Encoding& encoding, const std::vector<std::string>& token_labels, const Map& map) {
   render::SpecialTokens s;
-  s.rows.assign(encoding.special.begin(), encoding.special.end());
-  s.cols = s.rows;
+  const std::vector<bool> flags(encoding.special.begin(), encoding.special.end());
+  if (map.rows() == static_cast<int>(flags.size()) && map.row_labels == token_labels) s.rows = flags;
+  if (map.cols() == static_cast<int>(flags.size()) && map.col_labels == token_labels) s.cols = flags;
   return s;
 }
 

@@ -1,10 +1,8 @@
 #pragma once
 // What the app computes from a model and a sentence, kept free of widgets so tests can call it
 // directly: the model session (model + tokenizer), one analysis of a text (encoding, forward
-// trace, token labels, top-k predictions), and the Maps shown by the heatmap view.
-//
-// Until the TensorLens engine lands, the only Map here is the head-mean attention of one block,
-// straight from Trace::blocks[l].attn_probs, and it is labelled as exactly that.
+// trace, token labels, top-k predictions), and the Maps shown by the heatmap view, computed by
+// any method of the registry (core/methods/registry.h) from the analysis' trace.
 #include <QString>
 #include <memory>
 #include <string>
@@ -12,6 +10,7 @@
 
 #include "core/forward/trace.h"
 #include "core/lens/map.h"
+#include "core/methods/registry.h"
 #include "core/model/model.h"
 #include "core/tokenizer/tokenizer.h"
 #include "core/util/result.h"
@@ -55,10 +54,29 @@ Result<Analysis> analyse(const ModelSession& session, const QString& text, const
 // Top-k of softmax(logits.row(row)), most probable first. Softmax in double with the max subtracted.
 std::vector<Prediction> top_predictions(const MatD& logits, int row, int k, const Tokenizer& tokenizer);
 
-// Mean over heads of the attention probabilities of block `block` (1-based), rows are queries.
-Map head_mean_attention(const ModelSession& session, const Analysis& analysis, int block);
-inline constexpr const char* kHeadMeanAttention = "attention (head mean)";
+// What the heatmap shows: a registry method, its scope, block and head.
+struct MapChoice {
+  std::string method = "tensorlens-in";
+  Scope scope = Scope::EndToEnd;
+  int block = 1;  // 1-based; ignored end to end
+  int head = 0;   // per-head methods only
+};
 
-render::SpecialTokens special_tokens(const Encoding& encoding);
+// The scopes a method offers (Layer needs per_layer; UpTo and EndToEnd need cumulative).
+bool scope_supported(const MethodInfo& info, Scope scope);
+// `choice` with its scope, block and head made valid for the method and the model.
+MapChoice normalised(MapChoice choice, const Model& model);
+
+// Computes the chosen map from the analysis' trace (no forward pass). Errors from the registry.
+Result<Map> compute_map(const ModelSession& session, const Analysis& analysis, const MapChoice& choice,
+                        Progress* progress = nullptr);
+// The same method and scope at every block (Layer, UpTo) for a colour scale shared across blocks;
+// end to end there is one map only.
+Result<std::vector<Map>> compute_maps_all_blocks(const ModelSession& session, const Analysis& analysis,
+                                                 const MapChoice& choice, Progress* progress = nullptr);
+
+// Special-token flags of the encoding applied to a map's axes: an axis is flagged only when its
+// labels are the sentence's tokens (not logit-lens stages or a single explained row).
+render::SpecialTokens special_tokens(const Encoding& encoding, const std::vector<std::string>& token_labels, const Map& map);
 
 }  // namespace tl::app

@@ -50,8 +50,9 @@ void AppContext::openModelFolder(const QString& folder) {
 
 void AppContext::setSession(ModelSession session) {
   session_ = std::move(session);
-  block_ = std::clamp(block_, 1, std::max(1, numBlocks()));
+  choice_ = normalised(choice_, *session_.model);
   emit modelChanged();
+  emit mapChoiceChanged();
   retokenize();
 }
 
@@ -75,7 +76,6 @@ void AppContext::retokenize() {
     encoding_ = session_.tokenizer->encode(std::string_view(utf8.constData(), static_cast<std::size_t>(utf8.size())));
     for (int id : encoding_.ids) token_labels_.push_back(session_.tokenizer->display_token(id));
   }
-  special_ = special_tokens(encoding_);
   selected_i_ = selected_j_ = -1;
   emit encodingChanged();
   emit selectionChanged();
@@ -105,12 +105,39 @@ void AppContext::postAnalysis() {
 
 // ---------------------------------------------------------------- map
 
-void AppContext::setBlock(int block) {
-  // Without a model the wish is kept; setSession() clamps it to the model's blocks.
-  block = hasModel() ? std::clamp(block, 1, numBlocks()) : std::max(1, block);
-  if (block == block_) return;
-  block_ = block;
+void AppContext::setChoice(MapChoice choice) {
+  // Without a model the wish is kept; setSession() makes it valid for the model.
+  if (hasModel()) choice = normalised(std::move(choice), *session_.model);
+  const bool same = choice.method == choice_.method && choice.scope == choice_.scope && choice.block == choice_.block &&
+                    choice.head == choice_.head;
+  if (same) return;
+  choice_ = std::move(choice);
+  emit mapChoiceChanged();
   postMap();
+}
+
+void AppContext::setMethod(const QString& name) {
+  MapChoice c = choice_;
+  c.method = name.toStdString();
+  setChoice(std::move(c));
+}
+
+void AppContext::setScope(Scope scope) {
+  MapChoice c = choice_;
+  c.scope = scope;
+  setChoice(std::move(c));
+}
+
+void AppContext::setBlock(int block) {
+  MapChoice c = choice_;
+  c.block = std::max(1, block);
+  setChoice(std::move(c));
+}
+
+void AppContext::setHead(int head) {
+  MapChoice c = choice_;
+  c.head = std::max(0, head);
+  setChoice(std::move(c));
 }
 
 void AppContext::setStyle(const render::HeatmapStyle& style) {
@@ -142,26 +169,42 @@ void AppContext::postMap() {
     return;
   }
   const quint64 generation = generation_;
-  emit progressChanged(0.0, tr("attention map, block %1").arg(block_));
+  emit progressChanged(0.0, tr("%1, %2").arg(QString::fromStdString(choice_.method), QString::fromLatin1(to_string(choice_.scope))));
   jobs_->post(kMapJob, this,
-              [this, generation, session = session_, analysis = analysis_, block = block_, shared = shared_scale_,
-               style = style_, special = special_](Progress& progress) -> JobQueue::Continuation {
-                auto map = std::make_shared<const Map>(head_mean_attention(session, *analysis, block));
+              [this, generation, session = session_, analysis = analysis_, choice = choice_, shared = shared_scale_,
+               style = style_, labels = token_labels_](Progress& progress) -> JobQueue::Continuation {
+                auto fail = [this, generation](const Error& e) -> JobQueue::Continuation {
+                  return [this, generation, m = e.message] {
+                    if (generation != generation_) return;
+                    map_.reset();
+                    emit errorOccurred(QString::fromStdString(m));
+                    emit mapChanged();
+                    emit analysisFinished();
+                  };
+                };
+                std::shared_ptr<const Map> map;
                 std::optional<render::ValueRange> range;
                 if (shared) {
+                  auto maps = compute_maps_all_blocks(session, *analysis, choice, &progress);
+                  if (!maps) return fail(maps.error());
                   render::ValueRange all;
-                  const int blocks = analysis->trace->num_layers();
-                  for (int b = 1; b <= blocks; ++b) {
-                    if (progress.cancelled()) throw Cancelled{};
-                    progress.report(static_cast<double>(b) / blocks, "shared scale");
-                    all = all.united(render::display_range(head_mean_attention(session, *analysis, b), style, special));
+                  for (const Map& m : maps.value()) {
+                    all = all.united(render::display_range(m, style, special_tokens(analysis->encoding, labels, m)));
                   }
                   range = all;
+                  const std::size_t index = choice.scope == Scope::EndToEnd ? 0 : static_cast<std::size_t>(choice.block - 1);
+                  map = std::make_shared<const Map>(std::move(maps.value()[index]));
+                } else {
+                  auto m = compute_map(session, *analysis, choice, &progress);
+                  if (!m) return fail(m.error());
+                  map = std::make_shared<const Map>(std::move(m.value()));
                 }
-                return [this, generation, map, range] {
+                auto special = special_tokens(analysis->encoding, labels, *map);
+                return [this, generation, map, range, special] {
                   if (generation != generation_) return;
                   map_ = map;
                   shared_range_ = range;
+                  special_ = special;
                   emit mapChanged();
                   emit analysisFinished();
                 };

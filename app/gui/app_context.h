@@ -41,14 +41,20 @@ class AppContext : public QObject {
   // The analysis of the current text (null while none has finished).
   std::shared_ptr<const Analysis> analysis() const { return analysis_; }
 
-  // Block shown by the heatmap, 1-based; clamped to the model's blocks.
+  // What the heatmap shows: a registry method, its scope, block (1-based) and head. Each setter
+  // keeps the choice valid for the method and the model (see normalised()).
+  void setMethod(const QString& name);
+  void setScope(Scope scope);
   void setBlock(int block);
-  int block() const { return block_; }
+  void setHead(int head);
+  const MapChoice& mapChoice() const { return choice_; }
+  int block() const { return choice_.block; }
   int numBlocks() const;
 
   void setStyle(const render::HeatmapStyle& style);
   const render::HeatmapStyle& style() const { return style_; }
-  // Shared colour scale over all blocks (the union of their ranges under the current style).
+  // Shared colour scale over all blocks for the current method and scope (the union of their
+  // ranges under the current style).
   void setSharedScale(bool shared);
   bool sharedScale() const { return shared_scale_; }
   // The style the view should draw with: style() plus the shared range when enabled.
@@ -71,6 +77,7 @@ class AppContext : public QObject {
   void encodingChanged();
   void analysisChanged();
   void mapChanged();
+  void mapChoiceChanged();
   void styleChanged();
   void selectionChanged();
   void busyChanged(bool busy);
@@ -83,6 +90,7 @@ class AppContext : public QObject {
   void retokenize();
   void postAnalysis();
   void postMap();
+  void setChoice(MapChoice choice);
   void setBusy(bool busy);
 
   JobQueue* jobs_;
@@ -96,7 +104,7 @@ class AppContext : public QObject {
   render::SpecialTokens special_;
   render::HeatmapStyle style_;
   bool shared_scale_ = false;
-  int block_ = 1;
+  MapChoice choice_;
   int selected_i_ = -1, selected_j_ = -1;
   bool busy_ = false;
   quint64 generation_ = 0;  // bumped by every new text or model

@@ -184,7 +184,11 @@ void MainWindow::saveSettings() const {
   settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
   settings.setValue(QStringLiteral("window/state"), saveState());
   settings.setValue(QStringLiteral("session/text"), context_->text());
-  settings.setValue(QStringLiteral("session/block"), context_->block());
+  const MapChoice& c = context_->mapChoice();
+  settings.setValue(QStringLiteral("session/method"), QString::fromStdString(c.method));
+  settings.setValue(QStringLiteral("session/scope"), int(c.scope));
+  settings.setValue(QStringLiteral("session/block"), c.block);
+  settings.setValue(QStringLiteral("session/head"), c.head);
   const auto& s = context_->style();
   settings.setValue(QStringLiteral("heatmap/colormap"), int(s.colormap));
   settings.setValue(QStringLiteral("heatmap/row_normalise"), s.row_normalise);
@@ -204,7 +208,13 @@ void MainWindow::restoreSettings() {
   s.hide_special = settings.value(QStringLiteral("heatmap/hide_special"), true).toBool();
   context_->setStyle(s);
   context_->setSharedScale(settings.value(QStringLiteral("heatmap/shared_scale"), false).toBool());
-  if (settings.contains(QStringLiteral("session/block"))) context_->setBlock(settings.value(QStringLiteral("session/block")).toInt());
+  if (settings.contains(QStringLiteral("session/method"))) {
+    context_->setMethod(settings.value(QStringLiteral("session/method")).toString());
+    const int scope = settings.value(QStringLiteral("session/scope")).toInt();
+    if (scope >= int(Scope::Layer) && scope <= int(Scope::EndToEnd)) context_->setScope(static_cast<Scope>(scope));
+    context_->setBlock(settings.value(QStringLiteral("session/block"), 1).toInt());
+    context_->setHead(settings.value(QStringLiteral("session/head"), 0).toInt());
+  }
   if (settings.contains(QStringLiteral("session/text"))) context_->setText(settings.value(QStringLiteral("session/text")).toString());
 }
 

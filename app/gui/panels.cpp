@@ -9,6 +9,7 @@
 #include <QPlainTextEdit>
 #include <QSignalBlocker>
 #include <QSpinBox>
+#include <QStandardItemModel>
 #include <QStyledItemDelegate>
 #include <QTableView>
 #include <QTextDocument>
@@ -171,55 +172,107 @@ void PredictionsPanel::refreshHeading() {
 // ---------------------------------------------------------------- MapControls
 
 MapControls::MapControls(AppContext* context, QWidget* parent) : QWidget(parent), context_(context) {
-  auto* layout = new QHBoxLayout(this);
-  layout->setContentsMargins(0, 0, 0, 0);
-  auto* method = new QLabel(tr("Map: <b>%1</b>").arg(QString::fromLatin1(kHeadMeanAttention)), this);
-  method->setToolTip(tr("Mean over heads of the attention probabilities of one block (rows: queries, "
-                        "columns: the tokens they attend to)"));
-  layout->addWidget(method);
-  layout->addSpacing(12);
-  layout->addWidget(new QLabel(tr("Block"), this));
+  auto* rows = new QVBoxLayout(this);
+  rows->setContentsMargins(0, 0, 0, 0);
+  auto* first = new QHBoxLayout;
+  auto* second = new QHBoxLayout;
+  rows->addLayout(first);
+  rows->addLayout(second);
+
+  first->addWidget(new QLabel(tr("Method"), this));
+  method_ = new QComboBox(this);
+  for (const MethodInfo& info : method_registry()) {
+    const QString name = QString::fromLatin1(info.name.data(), static_cast<qsizetype>(info.name.size()));
+    method_->addItem(name, name);
+    method_->setItemData(method_->count() - 1,
+                         QStringLiteral("%1\nneeds: %2").arg(QString::fromUtf8(info.description.data(), static_cast<qsizetype>(info.description.size())),
+                                                              QString::fromStdString(needs_label(info.needs))),
+                         Qt::ToolTipRole);
+  }
+  method_->setToolTip(tr("Explanation method (the same registry as tensorlens-cli methods)"));
+  first->addWidget(method_);
+  scope_ = new QComboBox(this);
+  scope_->addItem(tr("Block alone"), int(Scope::Layer));
+  scope_->addItem(tr("Blocks 1 to n"), int(Scope::UpTo));
+  scope_->addItem(tr("End to end"), int(Scope::EndToEnd));
+  scope_->setToolTip(tr("Per-layer map of one block, blocks composed up to one, or the whole model"));
+  first->addWidget(scope_);
+  first->addWidget(new QLabel(tr("Block"), this));
   block_ = new QSpinBox(this);
   block_->setToolTip(tr("Transformer block (1 = first)"));
-  layout->addWidget(block_);
-  layout->addSpacing(12);
+  first->addWidget(block_);
+  first->addWidget(new QLabel(tr("Head"), this));
+  head_ = new QSpinBox(this);
+  head_->setToolTip(tr("Attention head, for per-head methods"));
+  first->addWidget(head_);
+  description_ = new QLabel(this);
+  description_->setMinimumWidth(50);
+  description_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+  first->addWidget(description_, 1);
+
   colormap_ = new QComboBox(this);
   colormap_->addItem(tr("Auto colours"), int(render::ColormapChoice::Auto));
   colormap_->addItem(tr("Viridis"), int(render::ColormapChoice::Viridis));
   colormap_->addItem(tr("Magma"), int(render::ColormapChoice::Magma));
   colormap_->addItem(tr("Diverging"), int(render::ColormapChoice::Diverging));
   colormap_->setToolTip(tr("Auto: diverging (centred at zero) for signed maps, viridis otherwise"));
-  layout->addWidget(colormap_);
+  second->addWidget(colormap_);
   row_normalise_ = new QCheckBox(tr("Normalise rows"), this);
-  row_normalise_->setToolTip(tr("Divide each row by its largest value"));
+  row_normalise_->setToolTip(tr("Divide each row by its largest absolute value"));
   log_scale_ = new QCheckBox(tr("Log scale"), this);
+  log_scale_->setToolTip(tr("Logarithmic colours (symmetric for signed maps)"));
   hide_special_ = new QCheckBox(tr("Hide special tokens"), this);
   hide_special_->setToolTip(tr("Leave special tokens (BOS, CLS, SEP) out of the colour scale; they are drawn grey"));
-  shared_scale_ = new QCheckBox(tr("Shared scale"), this);
-  shared_scale_->setToolTip(tr("One colour scale for all blocks, so blocks can be compared"));
-  for (auto* box : {row_normalise_, log_scale_, hide_special_, shared_scale_}) layout->addWidget(box);
-  layout->addStretch(1);
+  shared_scale_ = new QCheckBox(tr("Shared scale across blocks"), this);
+  shared_scale_->setToolTip(tr("One colour scale for all blocks of this method and scope, so blocks can be compared"));
+  for (auto* box : {row_normalise_, log_scale_, hide_special_, shared_scale_}) second->addWidget(box);
+  second->addStretch(1);
 
-  auto sync_from_context = [this] {
-    const QSignalBlocker b1(block_), b2(colormap_), b3(row_normalise_), b4(log_scale_), b5(hide_special_), b6(shared_scale_);
-    block_->setRange(1, std::max(1, context_->numBlocks()));
-    block_->setValue(context_->block());
-    block_->setEnabled(context_->numBlocks() > 0);
-    const auto& s = context_->style();
-    colormap_->setCurrentIndex(colormap_->findData(int(s.colormap)));
-    row_normalise_->setChecked(s.row_normalise);
-    log_scale_->setChecked(s.log_scale);
-    hide_special_->setChecked(s.hide_special);
-    shared_scale_->setChecked(context_->sharedScale());
-  };
-  sync_from_context();
-  connect(context_, &AppContext::modelChanged, this, sync_from_context);
-  connect(context_, &AppContext::styleChanged, this, sync_from_context);
-  connect(context_, &AppContext::mapChanged, this, sync_from_context);
+  syncFromContext();
+  connect(context_, &AppContext::modelChanged, this, &MapControls::syncFromContext);
+  connect(context_, &AppContext::styleChanged, this, &MapControls::syncFromContext);
+  connect(context_, &AppContext::mapChoiceChanged, this, &MapControls::syncFromContext);
+  connect(method_, &QComboBox::currentIndexChanged, this, [this] { context_->setMethod(method_->currentData().toString()); });
+  connect(scope_, &QComboBox::currentIndexChanged, this,
+          [this] { context_->setScope(static_cast<Scope>(scope_->currentData().toInt())); });
   connect(block_, &QSpinBox::valueChanged, context_, &AppContext::setBlock);
+  connect(head_, &QSpinBox::valueChanged, context_, &AppContext::setHead);
   connect(colormap_, &QComboBox::currentIndexChanged, this, &MapControls::pushStyle);
   for (auto* box : {row_normalise_, log_scale_, hide_special_}) connect(box, &QCheckBox::toggled, this, &MapControls::pushStyle);
   connect(shared_scale_, &QCheckBox::toggled, context_, &AppContext::setSharedScale);
+}
+
+void MapControls::syncFromContext() {
+  const QSignalBlocker b0(method_), b1(scope_), b2(block_), b3(head_), b4(colormap_), b5(row_normalise_), b6(log_scale_),
+      b7(hide_special_), b8(shared_scale_);
+  const MapChoice& c = context_->mapChoice();
+  method_->setCurrentIndex(method_->findData(QString::fromStdString(c.method)));
+  const MethodInfo* info = find_method(c.method);
+  for (int k = 0; k < scope_->count(); ++k) {
+    const bool ok = info && scope_supported(*info, static_cast<Scope>(scope_->itemData(k).toInt()));
+    // Disable scopes the method does not offer (the item stays visible so the choice is explained).
+    if (auto* model = qobject_cast<QStandardItemModel*>(scope_->model())) model->item(k)->setEnabled(ok);
+  }
+  scope_->setCurrentIndex(scope_->findData(int(c.scope)));
+  const bool has_model = context_->hasModel();
+  block_->setRange(1, std::max(1, context_->numBlocks()));
+  block_->setValue(c.block);
+  block_->setEnabled(has_model && c.scope != Scope::EndToEnd);
+  const int heads = has_model ? context_->session().model->spec.num_heads : 1;
+  head_->setRange(0, std::max(0, heads - 1));
+  head_->setValue(c.head);
+  head_->setEnabled(has_model && info && info->per_head);
+  if (info) {
+    const QString d = QString::fromUtf8(info->description.data(), static_cast<qsizetype>(info->description.size()));
+    description_->setText(QStringLiteral("<i>%1</i>").arg(d.toHtmlEscaped()));
+    description_->setToolTip(d);
+  }
+  const auto& s = context_->style();
+  colormap_->setCurrentIndex(colormap_->findData(int(s.colormap)));
+  row_normalise_->setChecked(s.row_normalise);
+  log_scale_->setChecked(s.log_scale);
+  hide_special_->setChecked(s.hide_special);
+  shared_scale_->setChecked(context_->sharedScale());
 }
 
 void MapControls::pushStyle() {

@@ -4,7 +4,8 @@
 //   ModelInfoPanel   what the loaded model is (family, sizes, source)
 //   SentencePanel    the text box and its live tokenization as chips
 //   PredictionsPanel top-k next (or masked) tokens of the current analysis
-//   MapControls      block picker and the heatmap's readability options
+//   MapControls      method (from the registry), scope, block and head pickers, and the heatmap's
+//                    readability options
 #include <QWidget>
 
 #include "app/gui/app_context.h"
@@ -65,12 +66,20 @@ class MapControls : public QWidget {
   Q_OBJECT
  public:
   explicit MapControls(AppContext* context, QWidget* parent = nullptr);
+  QComboBox* methodBox() const { return method_; }
+  QComboBox* scopeBox() const { return scope_; }
   QSpinBox* blockBox() const { return block_; }
+  QSpinBox* headBox() const { return head_; }
 
  private:
   void pushStyle();
+  void syncFromContext();
   AppContext* context_;
+  QComboBox* method_;
+  QLabel* description_;
+  QComboBox* scope_;
   QSpinBox* block_;
+  QSpinBox* head_;
   QComboBox* colormap_;
   QCheckBox* row_normalise_;
   QCheckBox* log_scale_;

@@ -55,19 +55,41 @@ class TestAppContext : public QObject {
       if (k > 0) QVERIFY(a->predictions[k].probability <= a->predictions[k - 1].probability);
     }
     QVERIFY(total > 0.0 && total <= 1.0 + 1e-12);
-    // Head-mean attention: N x N, causal (upper triangle zero), rows sum to 1 within 1e-5 (fp32 softmax).
-    const auto map = context.map();
+    // The default map: TensorLens In, end to end, N x N over the sentence's tokens.
+    auto map = context.map();
     QVERIFY(map);
+    QCOMPARE(QString::fromStdString(map->provenance.method), QString("tensorlens-in"));
     QCOMPARE(map->rows(), n);
     QCOMPARE(map->cols(), n);
-    QCOMPARE(QString::fromStdString(map->provenance.method), QString(kHeadMeanAttention));
+    QCOMPARE(map->row_labels.size(), std::size_t(n));
+    QCOMPARE(QString::fromStdString(map->row_labels.back()), QString("."));
+    QVERIFY(context.specialTokens().col(0));  // BOS flagged on the token axes
+    // Head-mean attention of block 1: causal (upper triangle zero), rows sum to 1 within 1e-5
+    // (fp32 softmax).
+    context.setMethod("attention-mean");
+    QCOMPARE(context.mapChoice().scope, tl::Scope::Layer);  // the only scope it offers
+    QVERIFY(wait_for_analysis(context));
+    map = context.map();
     QCOMPARE(QString::fromStdString(map->provenance.layers), QString("block 1"));
     for (int i = 0; i < n; ++i) {
       QVERIFY(std::abs(map->values.row(i).sum() - 1.0) < 1e-5);
       for (int j = i + 1; j < n; ++j) QCOMPARE(map->values(i, j), 0.0);
     }
-    QCOMPARE(map->row_labels.size(), std::size_t(n));
-    QCOMPARE(QString::fromStdString(map->row_labels.back()), QString("."));
+    QCOMPARE(errors.count(), 0);
+  }
+  void everyRegistryMethodGivesAMapOrAnError() {
+    AppContext context;
+    context.setSession(embedded());
+    context.setText(QStringLiteral("Lily saw a cat."));
+    QVERIFY(wait_for_analysis(context));
+    QSignalSpy errors(&context, &AppContext::errorOccurred);
+    for (const tl::MethodInfo& info : tl::method_registry()) {
+      context.setMethod(QString::fromLatin1(info.name.data(), info.name.size()));
+      QVERIFY(wait_for_analysis(context));
+      QVERIFY2(context.map() || errors.count() > 0, info.name.data());
+      if (context.map()) QCOMPARE(QString::fromStdString(context.map()->provenance.method), QString::fromLatin1(info.name.data(), info.name.size()));
+    }
+    QCOMPARE(errors.count(), 0);  // a decoder with a last token: every method applies
   }
   void predictionsMatchASoftmaxOfTheLastRow() {
     AppContext context;
@@ -88,9 +110,11 @@ class TestAppContext : public QObject {
     context.setText(kSample);
     QVERIFY(wait_for_analysis(context));
     QCOMPARE(context.numBlocks(), 5);
+    context.setMethod("rollout");
+    context.setScope(tl::Scope::UpTo);
     context.setBlock(3);
     QVERIFY(wait_for_analysis(context));
-    QCOMPARE(QString::fromStdString(context.map()->provenance.layers), QString("block 3"));
+    QCOMPARE(QString::fromStdString(context.map()->provenance.layers), QString("blocks 1..3"));
     context.setBlock(99);  // clamped
     QVERIFY(wait_for_analysis(context));
     QCOMPARE(context.block(), 5);
@@ -104,8 +128,11 @@ class TestAppContext : public QObject {
     QVERIFY(shared.has_value());
     // The shared range covers every block's own range.
     for (int b = 1; b <= 5; ++b) {
-      const auto m = head_mean_attention(context.session(), *context.analysis(), b);
-      const auto r = tl::render::display_range(m, style, context.specialTokens());
+      MapChoice c = context.mapChoice();
+      c.block = b;
+      const auto m = compute_map(context.session(), *context.analysis(), c);
+      QVERIFY(m.ok());
+      const auto r = tl::render::display_range(m.value(), style, context.specialTokens());
       QVERIFY(r.lo >= shared->lo && r.hi <= shared->hi);
     }
   }

@@ -1,6 +1,7 @@
 // The main window on the embedded model (offscreen platform): panels fill in, the heatmap shows
 // the map with tooltips, selection by mouse and keyboard reaches the context and the chips,
 // zoom keeps the view consistent, and exporting the view writes a figure and its provenance.
+#include <QComboBox>
 #include <QPlainTextEdit>
 #include <QSignalSpy>
 #include <QSpinBox>
@@ -115,10 +116,24 @@ class TestMainWindow : public QObject {
     QTest::keyClick(view, Qt::Key_0);
     QCOMPARE(view->zoom(), 1.0);
   }
-  void switchingBlocksUpdatesTheMap() {
-    window_->mapControls()->blockBox()->setValue(4);
+  void switchingMethodScopeAndBlockUpdatesTheMap() {
+    MapControls* controls = window_->mapControls();
+    controls->methodBox()->setCurrentIndex(controls->methodBox()->findData(QStringLiteral("attention")));
     QVERIFY(waitForAnalysis());
-    QCOMPARE(QString::fromStdString(window_->heatmap()->map()->provenance.layers), QString("block 4"));
+    QVERIFY(controls->headBox()->isEnabled());  // per-head method
+    QVERIFY(!controls->blockBox()->isEnabled() || context_->mapChoice().scope != tl::Scope::EndToEnd);
+    controls->headBox()->setValue(2);
+    QVERIFY(waitForAnalysis());
+    controls->blockBox()->setValue(4);
+    QVERIFY(waitForAnalysis());
+    QCOMPARE(QString::fromStdString(window_->heatmap()->map()->provenance.layers), QString("head 2 of block 4"));
+    controls->methodBox()->setCurrentIndex(controls->methodBox()->findData(QStringLiteral("rollout")));
+    QVERIFY(waitForAnalysis());
+    QVERIFY(!controls->headBox()->isEnabled());
+    controls->scopeBox()->setCurrentIndex(controls->scopeBox()->findData(int(tl::Scope::EndToEnd)));
+    QVERIFY(waitForAnalysis());
+    QVERIFY(!controls->blockBox()->isEnabled());
+    QCOMPARE(QString::fromStdString(window_->heatmap()->map()->provenance.method), QString("rollout"));
   }
   void typingReanalyses() {
     window_->sentencePanel()->editor()->setPlainText(QStringLiteral("Lily saw a cat."));
@@ -137,7 +152,7 @@ class TestMainWindow : public QObject {
     QFile svg(dir.filePath("view.svg"));
     QVERIFY(svg.open(QIODevice::ReadOnly));
     const QByteArray text = svg.readAll();
-    QVERIFY(text.contains("attention (head mean)"));
+    QVERIFY(text.contains(context_->map()->provenance.method.c_str()));
     QVERIFY(text.contains(">saw<") || text.contains(" saw<"));
   }
 };
