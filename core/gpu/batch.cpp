@@ -74,10 +74,12 @@ struct Batch::State {
   Result<BufferState*> checked_buffer(const BufferView& v, std::string_view what) {
     if (!v.buffer || !*v.buffer) return make_error(std::string(what) + ": no buffer");
     BufferState* s = v.buffer->state().get();
-    if (s->device.get() != dev.get()) return make_error(std::string(what) + ": buffer '" + s->label + "' belongs to another device");
+    if (s->device.get() != dev.get())
+      return make_error(std::string(what) + ": buffer '" + s->label + "' belongs to another device");
     if (v.offset > s->elements || v.count > s->elements - v.offset)
-      return make_error(std::string(what) + ": view [" + std::to_string(v.offset) + ", +" + std::to_string(v.count) +
-                        ") outside buffer '" + s->label + "' of " + std::to_string(s->elements) + " elements");
+      return make_error(std::string(what) + ": view [" + std::to_string(v.offset) + ", +" +
+                        std::to_string(v.count) + ") outside buffer '" + s->label + "' of " +
+                        std::to_string(s->elements) + " elements");
     return s;
   }
 };
@@ -113,19 +115,21 @@ Status Batch::dispatch_raw(std::string_view kernel, std::span<const BufferView> 
   const KernelPipeline& p = **pipe;
 
   if (views.size() != p.interface.binding_count)
-    return make_error("kernel '" + name + "': takes " + std::to_string(p.interface.binding_count) + " buffers, " +
-                      std::to_string(views.size()) + " given");
+    return make_error("kernel '" + name + "': takes " + std::to_string(p.interface.binding_count) +
+                      " buffers, " + std::to_string(views.size()) + " given");
   if (views.size() > kMaxViews)
     return make_error("kernel '" + name + "': more than " + std::to_string(kMaxViews) + " buffers");
   if (kViewBaseBytes + params_bytes != p.interface.push_constant_bytes)
-    return make_error("kernel '" + name + "': params of " + std::to_string(params_bytes) + " bytes, the shader expects " +
+    return make_error("kernel '" + name + "': params of " + std::to_string(params_bytes) +
+                      " bytes, the shader expects " +
                       std::to_string(int(p.interface.push_constant_bytes) - int(kViewBaseBytes)) +
                       " (shader_params.h and the .comp disagree)");
   const std::uint32_t g[3] = {groups.x, groups.y, groups.z};
   for (int i = 0; i < 3; ++i)
     if (g[i] > dev.limits.max_workgroup_count[i])
-      return make_error("kernel '" + name + "': " + std::to_string(g[i]) + " workgroups in dimension " + std::to_string(i) +
-                        " exceed the device limit " + std::to_string(dev.limits.max_workgroup_count[i]));
+      return make_error("kernel '" + name + "': " + std::to_string(g[i]) + " workgroups in dimension " +
+                        std::to_string(i) + " exceed the device limit " +
+                        std::to_string(dev.limits.max_workgroup_count[i]));
 
   // Bind each view at the aligned offset at or below its start; the remainder goes to the shader
   // as view_base[binding] (in elements), so views may start anywhere.
@@ -138,10 +142,11 @@ Status Batch::dispatch_raw(std::string_view kernel, std::span<const BufferView> 
     const std::uint64_t start = views[b].offset * 4;
     const std::uint64_t bound = start / align * align;
     const std::uint64_t buffer_bytes = std::max<std::uint64_t>((*s)->elements, 1) * 4;
-    const std::uint64_t range = std::min(start - bound + std::max<std::uint64_t>(views[b].count, 1) * 4, buffer_bytes - bound);
+    const std::uint64_t range =
+        std::min(start - bound + std::max<std::uint64_t>(views[b].count, 1) * 4, buffer_bytes - bound);
     if (range > dev.limits.max_storage_buffer_range_bytes)
-      return make_error("kernel '" + name + "': view of buffer '" + (*s)->label + "' spans " + std::to_string(range) +
-                        " bytes, more than the device binds at once (" +
+      return make_error("kernel '" + name + "': view of buffer '" + (*s)->label + "' spans " +
+                        std::to_string(range) + " bytes, more than the device binds at once (" +
                         std::to_string(dev.limits.max_storage_buffer_range_bytes) + "); split the work");
     view_base[b] = static_cast<std::uint32_t>((start - bound) / 4);
     infos[b] = VkDescriptorBufferInfo{(*s)->buffer.get(), bound, range};
@@ -160,14 +165,16 @@ Status Batch::dispatch_raw(std::string_view kernel, std::span<const BufferView> 
     writes[b].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
     writes[b].pBufferInfo = &infos[b];
   }
-  dev.fns.vkUpdateDescriptorSets(dev.device.get(), static_cast<std::uint32_t>(writes.size()), writes.data(), 0, nullptr);
+  dev.fns.vkUpdateDescriptorSets(dev.device.get(), static_cast<std::uint32_t>(writes.size()), writes.data(),
+                                 0, nullptr);
 
   std::vector<unsigned char> push(kViewBaseBytes + params_bytes);
   std::memcpy(push.data(), view_base, kViewBaseBytes);
   if (params_bytes) std::memcpy(push.data() + kViewBaseBytes, params, params_bytes);
 
   dev.fns.vkCmdBindPipeline(st.cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p.pipeline.get());
-  dev.fns.vkCmdBindDescriptorSets(st.cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p.layout.get(), 0, 1, &*set, 0, nullptr);
+  dev.fns.vkCmdBindDescriptorSets(st.cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p.layout.get(), 0, 1, &*set, 0,
+                                  nullptr);
   dev.fns.vkCmdPushConstants(st.cmd, p.layout.get(), VK_SHADER_STAGE_COMPUTE_BIT, 0,
                              static_cast<std::uint32_t>(push.size()), push.data());
   dev.fns.vkCmdDispatch(st.cmd, groups.x, groups.y, groups.z);
@@ -199,7 +206,8 @@ Status Batch::copy(BufferView src, BufferView dst) {
   auto b = st.checked_buffer(dst, "copy destination");
   if (!b.ok()) return b.error();
   if (src.count != dst.count)
-    return make_error("copy: source has " + std::to_string(src.count) + " elements, destination " + std::to_string(dst.count));
+    return make_error("copy: source has " + std::to_string(src.count) + " elements, destination " +
+                      std::to_string(dst.count));
   if (src.count == 0) return Status::Ok();
   VkBufferCopy region{src.offset * 4, dst.offset * 4, src.count * 4};
   st.dev->fns.vkCmdCopyBuffer(st.cmd, (*a)->buffer.get(), (*b)->buffer.get(), 1, &region);

@@ -32,7 +32,8 @@ BufferState::~BufferState() {
   if (device) device->release_budget(allocated_bytes);
 }
 
-Result<std::shared_ptr<BufferState>> VulkanDevice::create_buffer(std::uint64_t elements, std::string_view label) {
+Result<std::shared_ptr<BufferState>> VulkanDevice::create_buffer(std::uint64_t elements,
+                                                                 std::string_view label) {
   if (Status s = check_not_lost(); !s.ok()) return s.error();
   // Vulkan has no empty buffers: an empty one still occupies one element.
   const std::uint64_t bytes = std::max<std::uint64_t>(elements, 1) * 4;
@@ -41,11 +42,12 @@ Result<std::shared_ptr<BufferState>> VulkanDevice::create_buffer(std::uint64_t e
     return make_error("out of device memory: " + name + " (" + mib(bytes) +
                       ") could not be allocated (simulated by TL_GPU_SIMULATE)");
   if (bytes > limits.max_allocation_bytes)
-    return make_error("out of device memory: " + name + " needs " + mib(bytes) + ", more than one allocation on '" +
-                      info.name + "' may hold (" + mib(limits.max_allocation_bytes) + ")");
+    return make_error("out of device memory: " + name + " needs " + mib(bytes) +
+                      ", more than one allocation on '" + info.name + "' may hold (" +
+                      mib(limits.max_allocation_bytes) + ")");
   if (in_use_ + bytes > budget_)
-    return make_error("out of device memory: " + name + " needs " + mib(bytes) + " but " + mib(in_use_) + " of the " +
-                      mib(budget_) + " budget on '" + info.name + "' are in use");
+    return make_error("out of device memory: " + name + " needs " + mib(bytes) + " but " + mib(in_use_) +
+                      " of the " + mib(budget_) + " budget on '" + info.name + "' are in use");
 
   auto state = std::make_shared<BufferState>();
   state->label = std::string(label);
@@ -53,7 +55,8 @@ Result<std::shared_ptr<BufferState>> VulkanDevice::create_buffer(std::uint64_t e
   VkDevice d = device.get();
   auto binfo = vk_struct<VkBufferCreateInfo>(VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO);
   binfo.size = bytes;
-  binfo.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
+  binfo.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
+                VK_BUFFER_USAGE_TRANSFER_DST_BIT;
   binfo.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
   VkBuffer buffer = VK_NULL_HANDLE;
   TL_VK_CHECK(fns.vkCreateBuffer(d, &binfo, nullptr, &buffer));
@@ -119,7 +122,8 @@ Status VulkanDevice::ensure_staging(std::uint64_t bytes) {
   fns.vkGetBufferMemoryRequirements(d, buffer, &req);
   std::uint32_t type = staging_memory_type_;
   if (!(req.memoryTypeBits & (1u << type))) {
-    auto alt = memory_type_for(req.memoryTypeBits, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
+    auto alt = memory_type_for(req.memoryTypeBits,
+                               VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
     if (!alt.ok()) return alt.error();
     type = *alt;
   }
@@ -141,8 +145,8 @@ Status VulkanDevice::ensure_staging(std::uint64_t bytes) {
 
 // Copies between the staging buffer (packed runs) and `buffer` (runs at offset + s * stride),
 // `segments` runs of `run` bytes, in one command buffer.
-static Status staged_copy(VulkanDevice& dev, VkBuffer staging, VkBuffer buffer, std::uint64_t offset, std::uint64_t run,
-                          std::uint64_t stride, std::uint64_t segments, bool to_device) {
+static Status staged_copy(VulkanDevice& dev, VkBuffer staging, VkBuffer buffer, std::uint64_t offset,
+                          std::uint64_t run, std::uint64_t stride, std::uint64_t segments, bool to_device) {
   auto cmd = dev.allocate_command_buffer();
   if (!cmd.ok()) return cmd.error();
   std::vector<VkBufferCopy> regions(segments);
@@ -155,8 +159,10 @@ static Status staged_copy(VulkanDevice& dev, VkBuffer staging, VkBuffer buffer, 
   Status s = [&]() -> Status {
     TL_VK_CHECK(dev.fns.vkBeginCommandBuffer(*cmd, &begin));
     const auto n = static_cast<std::uint32_t>(regions.size());
-    if (to_device) dev.fns.vkCmdCopyBuffer(*cmd, staging, buffer, n, regions.data());
-    else dev.fns.vkCmdCopyBuffer(*cmd, buffer, staging, n, regions.data());
+    if (to_device)
+      dev.fns.vkCmdCopyBuffer(*cmd, staging, buffer, n, regions.data());
+    else
+      dev.fns.vkCmdCopyBuffer(*cmd, buffer, staging, n, regions.data());
     TL_VK_CHECK(dev.fns.vkEndCommandBuffer(*cmd));
     return dev.submit_and_wait(*cmd);
   }();
@@ -164,13 +170,15 @@ static Status staged_copy(VulkanDevice& dev, VkBuffer staging, VkBuffer buffer, 
   return s;
 }
 
-Status VulkanDevice::upload_strided(const BufferState& dst, std::uint64_t byte_offset, std::uint64_t run_bytes,
-                                    std::uint64_t stride_bytes, std::uint64_t segments, const void* src) {
+Status VulkanDevice::upload_strided(const BufferState& dst, std::uint64_t byte_offset,
+                                    std::uint64_t run_bytes, std::uint64_t stride_bytes,
+                                    std::uint64_t segments, const void* src) {
   if (Status s = check_not_lost(); !s.ok()) return s;
   const auto* in = static_cast<const char*>(src);
   if (dst.mapped) {
     for (std::uint64_t s = 0; s < segments; ++s)
-      std::memcpy(static_cast<char*>(dst.mapped) + byte_offset + s * stride_bytes, in + s * run_bytes, run_bytes);
+      std::memcpy(static_cast<char*>(dst.mapped) + byte_offset + s * stride_bytes, in + s * run_bytes,
+                  run_bytes);
     return Status::Ok();
   }
   if (run_bytes == 0) return Status::Ok();
@@ -179,21 +187,23 @@ Status VulkanDevice::upload_strided(const BufferState& dst, std::uint64_t byte_o
     const std::uint64_t n = std::min(per_chunk, segments - first);
     if (Status s = ensure_staging(n * run_bytes); !s.ok()) return s;
     std::memcpy(staging_mapped_, in + first * run_bytes, n * run_bytes);
-    if (Status s = staged_copy(*this, staging_buffer_.get(), dst.buffer.get(), byte_offset + first * stride_bytes,
-                               run_bytes, stride_bytes, n, true);
+    if (Status s = staged_copy(*this, staging_buffer_.get(), dst.buffer.get(),
+                               byte_offset + first * stride_bytes, run_bytes, stride_bytes, n, true);
         !s.ok())
       return s;
   }
   return Status::Ok();
 }
 
-Status VulkanDevice::download_strided(const BufferState& src, std::uint64_t byte_offset, std::uint64_t run_bytes,
-                                      std::uint64_t stride_bytes, std::uint64_t segments, void* dst) {
+Status VulkanDevice::download_strided(const BufferState& src, std::uint64_t byte_offset,
+                                      std::uint64_t run_bytes, std::uint64_t stride_bytes,
+                                      std::uint64_t segments, void* dst) {
   if (Status s = check_not_lost(); !s.ok()) return s;
   auto* out = static_cast<char*>(dst);
   if (src.mapped) {
     for (std::uint64_t s = 0; s < segments; ++s)
-      std::memcpy(out + s * run_bytes, static_cast<const char*>(src.mapped) + byte_offset + s * stride_bytes, run_bytes);
+      std::memcpy(out + s * run_bytes, static_cast<const char*>(src.mapped) + byte_offset + s * stride_bytes,
+                  run_bytes);
     return Status::Ok();
   }
   if (run_bytes == 0) return Status::Ok();
@@ -201,8 +211,8 @@ Status VulkanDevice::download_strided(const BufferState& src, std::uint64_t byte
   for (std::uint64_t first = 0; first < segments; first += per_chunk) {
     const std::uint64_t n = std::min(per_chunk, segments - first);
     if (Status s = ensure_staging(n * run_bytes); !s.ok()) return s;
-    if (Status s = staged_copy(*this, staging_buffer_.get(), src.buffer.get(), byte_offset + first * stride_bytes,
-                               run_bytes, stride_bytes, n, false);
+    if (Status s = staged_copy(*this, staging_buffer_.get(), src.buffer.get(),
+                               byte_offset + first * stride_bytes, run_bytes, stride_bytes, n, false);
         !s.ok())
       return s;
     std::memcpy(out + first * run_bytes, staging_mapped_, n * run_bytes);

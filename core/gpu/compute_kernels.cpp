@@ -13,8 +13,8 @@ namespace {
 Status need(const BufferView& v, std::uint64_t elements, const char* kernel, const char* what) {
   if (!v.buffer || !*v.buffer) return make_error(std::string(kernel) + ": no buffer for " + what);
   if (v.count < elements)
-    return make_error(std::string(kernel) + ": " + what + " needs " + std::to_string(elements) + " elements, view has " +
-                      std::to_string(v.count));
+    return make_error(std::string(kernel) + ": " + what + " needs " + std::to_string(elements) +
+                      " elements, view has " + std::to_string(v.count));
   return Status::Ok();
 }
 
@@ -25,12 +25,14 @@ Status need(const MatrixView& m, const char* kernel, const char* what) {
 Status check_layout(const DeviceTokenLayout& layout, std::uint32_t rows, const char* kernel) {
   if (!layout.data) return make_error(std::string(kernel) + ": no token layout");
   if (layout.rows != rows)
-    return make_error(std::string(kernel) + ": token layout for " + std::to_string(layout.rows) + " rows, state has " +
-                      std::to_string(rows));
+    return make_error(std::string(kernel) + ": token layout for " + std::to_string(layout.rows) +
+                      " rows, state has " + std::to_string(rows));
   return Status::Ok();
 }
 
-std::uint32_t ceil_div(std::uint64_t a, std::uint64_t b) { return static_cast<std::uint32_t>((a + b - 1) / b); }
+std::uint32_t ceil_div(std::uint64_t a, std::uint64_t b) {
+  return static_cast<std::uint32_t>((a + b - 1) / b);
+}
 
 // Elements from the first to the last element a row-major (rows x cols, leading dimension ld)
 // matrix touches, plus one.
@@ -50,8 +52,8 @@ Result<DeviceTokenLayout> upload_token_layout(Context& ctx, std::span<const std:
   std::vector<std::uint32_t> data(2 * offset.size() + rows, TL_NO_TOKEN);
   for (std::size_t n = 0; n < offset.size(); ++n) {
     if (offset[n] < 0 || count[n] < 0 || offset[n] + count[n] > rows)
-      return make_error("token layout: block " + std::to_string(n) + " [" + std::to_string(offset[n]) + ", +" +
-                        std::to_string(count[n]) + ") outside " + std::to_string(rows) + " rows");
+      return make_error("token layout: block " + std::to_string(n) + " [" + std::to_string(offset[n]) +
+                        ", +" + std::to_string(count[n]) + ") outside " + std::to_string(rows) + " rows");
     data[n] = static_cast<std::uint32_t>(offset[n]);
     data[offset.size() + n] = static_cast<std::uint32_t>(count[n]);
     for (std::int64_t r = offset[n]; r < offset[n] + count[n]; ++r) {
@@ -73,8 +75,9 @@ Result<WorkGroups> ComputeKernels::grid_stride_groups(std::string_view kernel, s
   auto ls = ctx_.local_size(kernel);
   if (!ls.ok()) return ls.error();
   const std::uint64_t wanted = (total + (*ls)[0] - 1) / (*ls)[0];
-  return WorkGroups{static_cast<std::uint32_t>(std::min<std::uint64_t>(wanted, ctx_.limits().max_workgroup_count[0])),
-                    1, 1};
+  return WorkGroups{
+      static_cast<std::uint32_t>(std::min<std::uint64_t>(wanted, ctx_.limits().max_workgroup_count[0])), 1,
+      1};
 }
 
 // ---- GEMM, axpy ---------------------------------------------------------------------------------
@@ -113,10 +116,14 @@ Status ComputeKernels::gemm(Batch& batch, BufferView a, BufferView b, BufferView
   for (std::uint32_t b0 = 0; b0 < s.batch; b0 += max_z) {
     GemmParams chunk = p;
     chunk.batch = std::min(max_z, s.batch - b0);
-    const BufferView va(*a.buffer, a.offset + std::uint64_t(b0) * p.stride_a, a.count - std::uint64_t(b0) * p.stride_a);
-    const BufferView vb(*b.buffer, b.offset + std::uint64_t(b0) * p.stride_b, b.count - std::uint64_t(b0) * p.stride_b);
-    const BufferView vc(*c.buffer, c.offset + std::uint64_t(b0) * p.stride_c, c.count - std::uint64_t(b0) * p.stride_c);
-    if (Status st = batch.dispatch(k, {va, vb, vc}, chunk, {tiles.x, tiles.y, chunk.batch}); !st.ok()) return st;
+    const BufferView va(*a.buffer, a.offset + std::uint64_t(b0) * p.stride_a,
+                        a.count - std::uint64_t(b0) * p.stride_a);
+    const BufferView vb(*b.buffer, b.offset + std::uint64_t(b0) * p.stride_b,
+                        b.count - std::uint64_t(b0) * p.stride_b);
+    const BufferView vc(*c.buffer, c.offset + std::uint64_t(b0) * p.stride_c,
+                        c.count - std::uint64_t(b0) * p.stride_c);
+    if (Status st = batch.dispatch(k, {va, vb, vc}, chunk, {tiles.x, tiles.y, chunk.batch}); !st.ok())
+      return st;
   }
   return Status::Ok();
 }
@@ -131,14 +138,16 @@ Status ComputeKernels::axpy(Batch& batch, float alpha, BufferView x, BufferView 
 
 // ---- Stream-state kernels -------------------------------------------------------------------------
 
-Status ComputeKernels::scale_rows(Batch& batch, const MatrixView& x, const DeviceTokenLayout& layout, BufferView s) {
+Status ComputeKernels::scale_rows(Batch& batch, const MatrixView& x, const DeviceTokenLayout& layout,
+                                  BufferView s) {
   constexpr const char* k = "token_scale";
   if (Status st = need(x, k, "x"); !st.ok()) return st;
   if (Status st = check_layout(layout, x.rows, k); !st.ok()) return st;
   if (Status st = need(s, layout.n_tokens, k, "scales"); !st.ok()) return st;
   auto g = grid_stride_groups(k, std::uint64_t(x.rows) * x.cols);
   if (!g.ok()) return g.error();
-  return batch.dispatch(k, {x.data, s, layout.data}, TokenScaleParams{x.rows, x.cols, layout.n_tokens, 0}, *g);
+  return batch.dispatch(k, {x.data, s, layout.data}, TokenScaleParams{x.rows, x.cols, layout.n_tokens, 0},
+                        *g);
 }
 
 Status ComputeKernels::scale_columns(Batch& batch, const MatrixView& x, const DeviceTokenLayout& layout,
@@ -151,19 +160,22 @@ Status ComputeKernels::scale_columns(Batch& batch, const MatrixView& x, const De
   if (Status st = need(coef, k, "coefficients"); !st.ok()) return st;
   auto g = grid_stride_groups(k, std::uint64_t(x.rows) * x.cols);
   if (!g.ok()) return g.error();
-  return batch.dispatch(k, {x.data, coef.data, layout.data}, TokenScaleParams{x.rows, x.cols, layout.n_tokens, 1}, *g);
+  return batch.dispatch(k, {x.data, coef.data, layout.data},
+                        TokenScaleParams{x.rows, x.cols, layout.n_tokens, 1}, *g);
 }
 
-Status ComputeKernels::add_to_row(Batch& batch, const MatrixView& x, const DeviceTokenLayout& layout, std::uint32_t row,
-                                  const MatrixView& bias) {
+Status ComputeKernels::add_to_row(Batch& batch, const MatrixView& x, const DeviceTokenLayout& layout,
+                                  std::uint32_t row, const MatrixView& bias) {
   constexpr const char* k = "token_row_bias";
   if (Status st = need(x, k, "x"); !st.ok()) return st;
   if (Status st = check_layout(layout, x.rows, k); !st.ok()) return st;
-  if (bias.rows != layout.n_tokens || bias.cols != x.cols) return make_error("token_row_bias: bias must be n_tokens x cols");
+  if (bias.rows != layout.n_tokens || bias.cols != x.cols)
+    return make_error("token_row_bias: bias must be n_tokens x cols");
   if (Status st = need(bias, k, "bias"); !st.ok()) return st;
   auto g = grid_stride_groups(k, std::uint64_t(layout.n_tokens) * x.cols);
   if (!g.ok()) return g.error();
-  return batch.dispatch(k, {x.data, bias.data, layout.data}, TokenRowBiasParams{x.rows, x.cols, layout.n_tokens, row}, *g);
+  return batch.dispatch(k, {x.data, bias.data, layout.data},
+                        TokenRowBiasParams{x.rows, x.cols, layout.n_tokens, row}, *g);
 }
 
 Status ComputeKernels::attention_mix(Batch& batch, const MatrixView& x, const MatrixView& y,
@@ -174,8 +186,9 @@ Status ComputeKernels::attention_mix(Batch& batch, const MatrixView& x, const Ma
     return make_error("attention_mix: heads must be a positive multiple of kv_heads");
   const std::uint32_t q_width = h.heads * h.head_dim, kv_width = h.kv_heads * h.head_dim;
   if (x.cols != (transpose ? q_width : kv_width) || y.cols != (transpose ? kv_width : q_width))
-    return make_error("attention_mix: x has " + std::to_string(x.cols) + " columns and y " + std::to_string(y.cols) +
-                      ", the head shape wants " + std::to_string(transpose ? q_width : kv_width) + " and " +
+    return make_error("attention_mix: x has " + std::to_string(x.cols) + " columns and y " +
+                      std::to_string(y.cols) + ", the head shape wants " +
+                      std::to_string(transpose ? q_width : kv_width) + " and " +
                       std::to_string(transpose ? kv_width : q_width));
   if (x.rows != y.rows) return make_error("attention_mix: x and y have different row counts");
   if (Status st = check_layout(layout, x.rows, k); !st.ok()) return st;
@@ -198,8 +211,8 @@ Status ComputeKernels::row_sq_norms(Batch& batch, const MatrixView& x, BufferVie
   return batch.dispatch(k, {x.data, out}, RowSqNormsParams{x.rows, x.cols}, *g);
 }
 
-Status ComputeKernels::row_dots(Batch& batch, const MatrixView& x, const DeviceTokenLayout& layout, const MatrixView& v,
-                                BufferView out) {
+Status ComputeKernels::row_dots(Batch& batch, const MatrixView& x, const DeviceTokenLayout& layout,
+                                const MatrixView& v, BufferView out) {
   constexpr const char* k = "row_dots";
   if (Status st = need(x, k, "x"); !st.ok()) return st;
   if (Status st = check_layout(layout, x.rows, k); !st.ok()) return st;
@@ -208,7 +221,8 @@ Status ComputeKernels::row_dots(Batch& batch, const MatrixView& x, const DeviceT
   if (Status st = need(out, x.rows, k, "out"); !st.ok()) return st;
   auto g = grid_stride_groups(k, x.rows);
   if (!g.ok()) return g.error();
-  return batch.dispatch(k, {x.data, v.data, out, layout.data}, RowDotsParams{x.rows, x.cols, layout.n_tokens}, *g);
+  return batch.dispatch(k, {x.data, v.data, out, layout.data}, RowDotsParams{x.rows, x.cols, layout.n_tokens},
+                        *g);
 }
 
 Status ComputeKernels::group_contract(Batch& batch, const MatrixView& x, const DeviceTokenLayout& layout,
@@ -216,12 +230,14 @@ Status ComputeKernels::group_contract(Batch& batch, const MatrixView& x, const D
   constexpr const char* k = "group_contract";
   if (Status st = need(x, k, "x"); !st.ok()) return st;
   if (Status st = check_layout(layout, x.rows, k); !st.ok()) return st;
-  if (group == 0 || x.rows % group != 0) return make_error("group_contract: rows are not a multiple of the group");
+  if (group == 0 || x.rows % group != 0)
+    return make_error("group_contract: rows are not a multiple of the group");
   for (std::uint32_t n = 0; n < layout.n_tokens; ++n)
     if (layout.offset[n] % group != 0 || layout.count[n] % group != 0)
       return make_error("group_contract: block " + std::to_string(n) + " is not made of whole groups");
   if (v.cols != group) return make_error("group_contract: v must have `group` columns");
-  if (out.rows != x.rows / group || out.cols != x.cols) return make_error("group_contract: out must be (rows / group) x cols");
+  if (out.rows != x.rows / group || out.cols != x.cols)
+    return make_error("group_contract: out must be (rows / group) x cols");
   if (Status st = need(v, k, "v"); !st.ok()) return st;
   if (Status st = need(out, k, "out"); !st.ok()) return st;
   auto g = grid_stride_groups(k, std::uint64_t(out.rows) * out.cols);
@@ -240,16 +256,18 @@ Status ComputeKernels::masked_softmax(Batch& batch, BufferView scores, BufferVie
   if (Status st = need(scores, std::uint64_t(rows) * cols, k, "scores"); !st.ok()) return st;
   if (Status st = need(probs, std::uint64_t(rows) * cols, k, "probs"); !st.ok()) return st;
   const WorkGroups g{std::min(rows, ctx_.limits().max_workgroup_count[0]), 1, 1};
-  return batch.dispatch(k, {scores, probs}, MaskedSoftmaxParams{rows, cols, rows_per_matrix, causal, key_offset, scale}, g);
+  return batch.dispatch(k, {scores, probs},
+                        MaskedSoftmaxParams{rows, cols, rows_per_matrix, causal, key_offset, scale}, g);
 }
 
-Status ComputeKernels::rope(Batch& batch, BufferView x, BufferView cos_table, BufferView sin_table, BufferView out,
-                            const RopeShape& s) {
+Status ComputeKernels::rope(Batch& batch, BufferView x, BufferView cos_table, BufferView sin_table,
+                            BufferView out, const RopeShape& s) {
   constexpr const char* k = "rope";
-  if (s.rotary_dim % 2 != 0 || s.rotary_dim > s.head_dim) return make_error("rope: rotary_dim must be even and <= head_dim");
+  if (s.rotary_dim % 2 != 0 || s.rotary_dim > s.head_dim)
+    return make_error("rope: rotary_dim must be even and <= head_dim");
   if (s.n_tokens > 0 && s.n_tokens + s.position_offset > s.table_positions)
-    return make_error("rope: positions up to " + std::to_string(s.n_tokens + s.position_offset) + " but the table has " +
-                      std::to_string(s.table_positions));
+    return make_error("rope: positions up to " + std::to_string(s.n_tokens + s.position_offset) +
+                      " but the table has " + std::to_string(s.table_positions));
   const std::uint64_t n = std::uint64_t(s.n_tokens) * s.n_heads * s.head_dim;
   const std::uint64_t table = std::uint64_t(s.table_positions) * (s.rotary_dim / 2);
   if (Status st = need(x, n, k, "x"); !st.ok()) return st;
@@ -259,13 +277,14 @@ Status ComputeKernels::rope(Batch& batch, BufferView x, BufferView cos_table, Bu
   const std::uint64_t items = std::uint64_t(s.n_tokens) * s.n_heads * (s.head_dim - s.rotary_dim / 2);
   auto g = grid_stride_groups(k, items);
   if (!g.ok()) return g.error();
-  const RopeParams p{s.n_tokens, s.n_heads, s.head_dim, s.rotary_dim, s.interleaved, s.position_offset, s.inverse};
+  const RopeParams p{s.n_tokens,    s.n_heads,         s.head_dim, s.rotary_dim,
+                     s.interleaved, s.position_offset, s.inverse};
   return batch.dispatch(k, {x, cos_table, sin_table, out}, p, *g);
 }
 
-Status ComputeKernels::norm_forward(Batch& batch, BufferView x, BufferView gamma, BufferView beta, BufferView y,
-                                    BufferView inv_scale, NormKind kind, std::uint32_t rows, std::uint32_t row_len,
-                                    float eps) {
+Status ComputeKernels::norm_forward(Batch& batch, BufferView x, BufferView gamma, BufferView beta,
+                                    BufferView y, BufferView inv_scale, NormKind kind, std::uint32_t rows,
+                                    std::uint32_t row_len, float eps) {
   constexpr const char* k = "norm_forward";
   const std::uint64_t n = std::uint64_t(rows) * row_len;
   if (Status st = need(x, n, k, "x"); !st.ok()) return st;
@@ -281,15 +300,16 @@ Status ComputeKernels::norm_forward(Batch& batch, BufferView x, BufferView gamma
                         NormForwardParams{rows, row_len, static_cast<std::uint32_t>(kind), eps}, g);
 }
 
-Status ComputeKernels::activation(Batch& batch, BufferView z, BufferView out, ActivationKind kind, bool ratio) {
+Status ComputeKernels::activation(Batch& batch, BufferView z, BufferView out, ActivationKind kind,
+                                  bool ratio) {
   constexpr const char* k = "activation";
   if (Status st = need(out, z.count, k, "out"); !st.ok()) return st;
   if (z.count > 0xffffffffull) return make_error("activation: more than 2^32 - 1 elements");
   auto g = grid_stride_groups(k, z.count);
   if (!g.ok()) return g.error();
-  return batch.dispatch(k, {z, out},
-                        ActivationParams{static_cast<std::uint32_t>(z.count), static_cast<std::uint32_t>(kind), ratio},
-                        *g);
+  return batch.dispatch(
+      k, {z, out},
+      ActivationParams{static_cast<std::uint32_t>(z.count), static_cast<std::uint32_t>(kind), ratio}, *g);
 }
 
 Status ComputeKernels::embedding_gather(Batch& batch, BufferView ids, BufferView table, BufferView out,

@@ -73,30 +73,34 @@ class ComputeKernels {
 
   // Stream-state kernels; the semantics are those of the Backend methods of the same names.
   Status scale_rows(Batch& batch, const MatrixView& x, const DeviceTokenLayout& layout, BufferView s);
-  Status scale_columns(Batch& batch, const MatrixView& x, const DeviceTokenLayout& layout, const MatrixView& coef);
+  Status scale_columns(Batch& batch, const MatrixView& x, const DeviceTokenLayout& layout,
+                       const MatrixView& coef);
   Status add_to_row(Batch& batch, const MatrixView& x, const DeviceTokenLayout& layout, std::uint32_t row,
                     const MatrixView& bias);
   // y += mix(x); probs is (heads * n_tokens) x n_tokens.
-  Status attention_mix(Batch& batch, const MatrixView& x, const MatrixView& y, const DeviceTokenLayout& layout,
-                       const MatrixView& probs, const AttentionHeads& heads, bool transpose);
+  Status attention_mix(Batch& batch, const MatrixView& x, const MatrixView& y,
+                       const DeviceTokenLayout& layout, const MatrixView& probs, const AttentionHeads& heads,
+                       bool transpose);
   Status row_sq_norms(Batch& batch, const MatrixView& x, BufferView out);
   Status row_dots(Batch& batch, const MatrixView& x, const DeviceTokenLayout& layout, const MatrixView& v,
                   BufferView out);
-  Status group_contract(Batch& batch, const MatrixView& x, const DeviceTokenLayout& layout, std::uint32_t group,
-                        const MatrixView& v, const MatrixView& out);
+  Status group_contract(Batch& batch, const MatrixView& x, const DeviceTokenLayout& layout,
+                        std::uint32_t group, const MatrixView& v, const MatrixView& out);
 
   // Forward ops on row-major data.
   // probs[r, :] = masked softmax(scores[r, :] * scale); row r is query r % rows_per_matrix.
-  Status masked_softmax(Batch& batch, BufferView scores, BufferView probs, std::uint32_t rows, std::uint32_t cols,
-                        std::uint32_t rows_per_matrix, bool causal, std::uint32_t key_offset, float scale);
+  Status masked_softmax(Batch& batch, BufferView scores, BufferView probs, std::uint32_t rows,
+                        std::uint32_t cols, std::uint32_t rows_per_matrix, bool causal,
+                        std::uint32_t key_offset, float scale);
   Status rope(Batch& batch, BufferView x, BufferView cos_table, BufferView sin_table, BufferView out,
               const RopeShape& shape);
   Status norm_forward(Batch& batch, BufferView x, BufferView gamma, BufferView beta, BufferView y,
-                      BufferView inv_scale, NormKind kind, std::uint32_t rows, std::uint32_t row_len, float eps);
+                      BufferView inv_scale, NormKind kind, std::uint32_t rows, std::uint32_t row_len,
+                      float eps);
   // out = act(z), or the ratio Phi(z) = act(z) / z when `ratio`.
   Status activation(Batch& batch, BufferView z, BufferView out, ActivationKind kind, bool ratio);
-  Status embedding_gather(Batch& batch, BufferView ids, BufferView table, BufferView out, std::uint32_t n_tokens,
-                          std::uint32_t dim, std::uint32_t vocab);
+  Status embedding_gather(Batch& batch, BufferView ids, BufferView table, BufferView out,
+                          std::uint32_t n_tokens, std::uint32_t dim, std::uint32_t vocab);
 
  private:
   // Workgroups for a grid-stride kernel over `total` items.

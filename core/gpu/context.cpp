@@ -11,11 +11,16 @@ namespace tl::gpu {
 
 const char* device_kind_name(DeviceKind kind) {
   switch (kind) {
-    case DeviceKind::Discrete: return "discrete";
-    case DeviceKind::Integrated: return "integrated";
-    case DeviceKind::Virtual: return "virtual";
-    case DeviceKind::Cpu: return "cpu";
-    case DeviceKind::Other: return "other";
+    case DeviceKind::Discrete:
+      return "discrete";
+    case DeviceKind::Integrated:
+      return "integrated";
+    case DeviceKind::Virtual:
+      return "virtual";
+    case DeviceKind::Cpu:
+      return "cpu";
+    case DeviceKind::Other:
+      return "other";
   }
   return "other";
 }
@@ -36,7 +41,8 @@ Result<std::vector<DeviceInfo>> list_devices() {
   TL_VK_CHECK(inst->fns.vkEnumeratePhysicalDevices(inst->instance.get(), &count, physical.data()));
   std::vector<DeviceInfo> out;
   if (simulating(SimulatedFailure::NoDevice)) return out;
-  for (std::uint32_t i = 0; i < physical.size(); ++i) out.push_back(describe_physical_device(*inst, physical[i], i));
+  for (std::uint32_t i = 0; i < physical.size(); ++i)
+    out.push_back(describe_physical_device(*inst, physical[i], i));
   return out;
 }
 
@@ -44,11 +50,16 @@ namespace {
 
 int kind_rank(DeviceKind k) {
   switch (k) {
-    case DeviceKind::Discrete: return 0;
-    case DeviceKind::Integrated: return 1;
-    case DeviceKind::Virtual: return 2;
-    case DeviceKind::Cpu: return 3;
-    case DeviceKind::Other: return 4;
+    case DeviceKind::Discrete:
+      return 0;
+    case DeviceKind::Integrated:
+      return 1;
+    case DeviceKind::Virtual:
+      return 2;
+    case DeviceKind::Cpu:
+      return 3;
+    case DeviceKind::Other:
+      return 4;
   }
   return 5;
 }
@@ -70,12 +81,14 @@ std::string names_of(std::span<const DeviceInfo> devices) {
 
 Result<std::uint32_t> choose_device(std::span<const DeviceInfo> devices, std::string_view selector) {
   if (devices.empty()) return make_error("no Vulkan device: the Vulkan loader reports no physical device");
-  const bool numeric = !selector.empty() && std::all_of(selector.begin(), selector.end(),
-                                                        [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+  const bool numeric = !selector.empty() && std::all_of(selector.begin(), selector.end(), [](char c) {
+    return std::isdigit(static_cast<unsigned char>(c));
+  });
   if (numeric) {
     const unsigned long index = std::stoul(std::string(selector));
     if (index >= devices.size())
-      return make_error("no Vulkan device: device " + std::string(selector) + " requested, devices are " + names_of(devices));
+      return make_error("no Vulkan device: device " + std::string(selector) + " requested, devices are " +
+                        names_of(devices));
     if (!devices[index].has_compute_queue)
       return make_error("no Vulkan device: device " + std::string(selector) + " ('" + devices[index].name +
                         "') has no compute queue");
@@ -85,7 +98,8 @@ Result<std::uint32_t> choose_device(std::span<const DeviceInfo> devices, std::st
     const std::string want = lower(selector);
     for (std::uint32_t i = 0; i < devices.size(); ++i)
       if (devices[i].has_compute_queue && lower(devices[i].name).find(want) != std::string::npos) return i;
-    return make_error("no Vulkan device: none named like '" + std::string(selector) + "' (devices: " + names_of(devices) + ")");
+    return make_error("no Vulkan device: none named like '" + std::string(selector) +
+                      "' (devices: " + names_of(devices) + ")");
   }
   std::optional<std::uint32_t> best;
   for (std::uint32_t i = 0; i < devices.size(); ++i) {
@@ -100,7 +114,8 @@ Result<std::uint32_t> choose_device(std::span<const DeviceInfo> devices, std::st
         (kind_rank(a.kind) == kind_rank(b.kind) && a.device_local_bytes() > b.device_local_bytes()))
       best = i;
   }
-  if (!best) return make_error("no Vulkan device: no device has a compute queue (devices: " + names_of(devices) + ")");
+  if (!best)
+    return make_error("no Vulkan device: no device has a compute queue (devices: " + names_of(devices) + ")");
   return *best;
 }
 
@@ -143,12 +158,13 @@ namespace {
 Status check_transfer(const VulkanDevice& dev, const BufferView& v, std::uint64_t n, const char* what) {
   if (!v.buffer || !*v.buffer) return make_error(std::string(what) + ": no buffer");
   const BufferState& s = *v.buffer->state();
-  if (s.device.get() != &dev) return make_error(std::string(what) + ": buffer '" + s.label + "' belongs to another device");
+  if (s.device.get() != &dev)
+    return make_error(std::string(what) + ": buffer '" + s.label + "' belongs to another device");
   if (v.offset > s.elements || v.count > s.elements - v.offset)
     return make_error(std::string(what) + ": view outside buffer '" + s.label + "'");
   if (n != v.count)
-    return make_error(std::string(what) + ": " + std::to_string(n) + " elements for a view of " + std::to_string(v.count) +
-                      " in buffer '" + s.label + "'");
+    return make_error(std::string(what) + ": " + std::to_string(n) + " elements for a view of " +
+                      std::to_string(v.count) + " in buffer '" + s.label + "'");
   return Status::Ok();
 }
 
@@ -176,12 +192,15 @@ namespace {
 Status check_strided(const VulkanDevice& dev, const StridedView& v, std::uint64_t n, const char* what) {
   if (!v.buffer || !*v.buffer) return make_error(std::string(what) + ": no buffer");
   const BufferState& s = *v.buffer->state();
-  if (s.device.get() != &dev) return make_error(std::string(what) + ": buffer '" + s.label + "' belongs to another device");
+  if (s.device.get() != &dev)
+    return make_error(std::string(what) + ": buffer '" + s.label + "' belongs to another device");
   if (n != v.run * v.segments)
-    return make_error(std::string(what) + ": " + std::to_string(n) + " elements for " + std::to_string(v.segments) +
-                      " runs of " + std::to_string(v.run));
-  if (v.segments > 0 && (v.offset + (v.segments - 1) * v.stride + v.run > s.elements || (v.segments > 1 && v.stride < v.run)))
-    return make_error(std::string(what) + ": strided view outside buffer '" + s.label + "' or overlapping itself");
+    return make_error(std::string(what) + ": " + std::to_string(n) + " elements for " +
+                      std::to_string(v.segments) + " runs of " + std::to_string(v.run));
+  if (v.segments > 0 &&
+      (v.offset + (v.segments - 1) * v.stride + v.run > s.elements || (v.segments > 1 && v.stride < v.run)))
+    return make_error(std::string(what) + ": strided view outside buffer '" + s.label +
+                      "' or overlapping itself");
   return Status::Ok();
 }
 
@@ -189,14 +208,14 @@ Status check_strided(const VulkanDevice& dev, const StridedView& v, std::uint64_
 
 Status Context::upload(const StridedView& dst, std::span<const float> src) {
   if (Status s = check_strided(*device_, dst, src.size(), "upload"); !s.ok()) return s;
-  return device_->upload_strided(*dst.buffer->state(), dst.offset * 4, dst.run * 4, dst.stride * 4, dst.segments,
-                                 src.data());
+  return device_->upload_strided(*dst.buffer->state(), dst.offset * 4, dst.run * 4, dst.stride * 4,
+                                 dst.segments, src.data());
 }
 
 Status Context::download(const StridedView& src, std::span<float> dst) {
   if (Status s = check_strided(*device_, src, dst.size(), "download"); !s.ok()) return s;
-  return device_->download_strided(*src.buffer->state(), src.offset * 4, src.run * 4, src.stride * 4, src.segments,
-                                   dst.data());
+  return device_->download_strided(*src.buffer->state(), src.offset * 4, src.run * 4, src.stride * 4,
+                                   src.segments, dst.data());
 }
 
 Result<std::array<std::uint32_t, 3>> Context::local_size(std::string_view kernel) {

@@ -115,7 +115,7 @@ class Buffer {
   explicit operator bool() const { return state_ != nullptr; }
 
   const std::shared_ptr<BufferState>& state() const { return state_; }  // internal
-  explicit Buffer(std::shared_ptr<BufferState> state);                   // internal
+  explicit Buffer(std::shared_ptr<BufferState> state);                  // internal
 
  private:
   std::shared_ptr<BufferState> state_;

@@ -31,14 +31,16 @@ Result<const KernelPipeline*> VulkanDevice::pipeline(std::string_view kernel) {
   const auto& ls = p->interface.local_size;
   for (int i = 0; i < 3; ++i)
     if (ls[i] > limits.max_workgroup_size[i])
-      return make_error("shader '" + key + "': workgroup size " + std::to_string(ls[i]) + " exceeds the device limit " +
-                        std::to_string(limits.max_workgroup_size[i]));
+      return make_error("shader '" + key + "': workgroup size " + std::to_string(ls[i]) +
+                        " exceeds the device limit " + std::to_string(limits.max_workgroup_size[i]));
   if (std::uint64_t(ls[0]) * ls[1] * ls[2] > limits.max_workgroup_invocations)
     return make_error("shader '" + key + "': workgroup of " + std::to_string(ls[0] * ls[1] * ls[2]) +
-                      " invocations exceeds the device limit " + std::to_string(limits.max_workgroup_invocations));
+                      " invocations exceeds the device limit " +
+                      std::to_string(limits.max_workgroup_invocations));
   if (p->interface.push_constant_bytes > limits.max_push_constants_bytes)
-    return make_error("shader '" + key + "': push constants of " + std::to_string(p->interface.push_constant_bytes) +
-                      " bytes exceed the device limit " + std::to_string(limits.max_push_constants_bytes));
+    return make_error("shader '" + key + "': push constants of " +
+                      std::to_string(p->interface.push_constant_bytes) + " bytes exceed the device limit " +
+                      std::to_string(limits.max_push_constants_bytes));
   if (p->interface.binding_count > limits.max_bound_storage_buffers)
     return make_error("shader '" + key + "': too many storage buffers");
 
@@ -50,7 +52,8 @@ Result<const KernelPipeline*> VulkanDevice::pipeline(std::string_view kernel) {
     bindings[b].descriptorCount = 1;
     bindings[b].stageFlags = VK_SHADER_STAGE_COMPUTE_BIT;
   }
-  auto sinfo = vk_struct<VkDescriptorSetLayoutCreateInfo>(VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO);
+  auto sinfo =
+      vk_struct<VkDescriptorSetLayoutCreateInfo>(VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO);
   sinfo.bindingCount = static_cast<std::uint32_t>(bindings.size());
   sinfo.pBindings = bindings.data();
   VkDescriptorSetLayout set_layout = VK_NULL_HANDLE;

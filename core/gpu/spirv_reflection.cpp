@@ -12,9 +12,9 @@ namespace {
 
 // SPIR-V opcodes, decorations and storage classes used below (SPIR-V 1.6 specification).
 constexpr std::uint32_t kMagic = 0x07230203;
-constexpr std::uint32_t OpExecutionMode = 16, OpExecutionModeId = 331, OpTypeInt = 21, OpTypeFloat = 22, OpTypeVector = 23,
-                        OpTypeArray = 28, OpTypeStruct = 30, OpTypePointer = 32, OpConstant = 43,
-                        OpVariable = 59, OpDecorate = 71, OpMemberDecorate = 72;
+constexpr std::uint32_t OpExecutionMode = 16, OpExecutionModeId = 331, OpTypeInt = 21, OpTypeFloat = 22,
+                        OpTypeVector = 23, OpTypeArray = 28, OpTypeStruct = 30, OpTypePointer = 32,
+                        OpConstant = 43, OpVariable = 59, OpDecorate = 71, OpMemberDecorate = 72;
 constexpr std::uint32_t ExecutionModeLocalSize = 17, ExecutionModeLocalSizeId = 38;
 constexpr std::uint32_t DecorationArrayStride = 6, DecorationBinding = 33, DecorationDescriptorSet = 34,
                         DecorationOffset = 35;
@@ -50,7 +50,11 @@ Result<ShaderInterface> reflect_compute_shader(std::span<const std::uint32_t> wo
       case OpExecutionModeId:  // glslc emits this for SPIR-V 1.6 targets
         if (op.size() >= 5 && op[1] == ExecutionModeLocalSizeId) local_size_ids = {op[2], op[3], op[4]};
         break;
-      case OpTypeInt: case OpTypeFloat: case OpTypeVector: case OpTypeArray: case OpTypeStruct:
+      case OpTypeInt:
+      case OpTypeFloat:
+      case OpTypeVector:
+      case OpTypeArray:
+      case OpTypeStruct:
       case OpTypePointer:
         if (!op.empty()) types[op[0]] = TypeInfo{opcode, {op.begin() + 1, op.end()}};
         break;
@@ -90,12 +94,13 @@ Result<ShaderInterface> reflect_compute_shader(std::span<const std::uint32_t> wo
 
   // Size in bytes of a type as laid out by the decorations (explicit layout: push constants).
   std::function<Result<std::uint32_t>(std::uint32_t, int)> size_of = [&](std::uint32_t id,
-                                                                          int depth) -> Result<std::uint32_t> {
+                                                                         int depth) -> Result<std::uint32_t> {
     auto it = types.find(id);
     if (it == types.end() || depth > 16) return make_error("SPIR-V: unknown type in push constants");
     const TypeInfo& t = it->second;
     switch (t.opcode) {
-      case OpTypeInt: case OpTypeFloat:
+      case OpTypeInt:
+      case OpTypeFloat:
         return t.operands.at(0) / 8;
       case OpTypeVector: {
         auto c = size_of(t.operands.at(0), depth + 1);
@@ -142,7 +147,8 @@ Result<ShaderInterface> reflect_compute_shader(std::span<const std::uint32_t> wo
       auto s = sets.find(id);
       if (b == bindings.end()) continue;
       if (s != sets.end() && s->second != 0)
-        return make_error("SPIR-V: binding in descriptor set " + std::to_string(s->second) + " (only set 0 is used)");
+        return make_error("SPIR-V: binding in descriptor set " + std::to_string(s->second) +
+                          " (only set 0 is used)");
       out.binding_count = std::max(out.binding_count, b->second + 1);
     }
   }

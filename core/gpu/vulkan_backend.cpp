@@ -77,11 +77,16 @@ std::string VulkanBackend::name() const { return "vulkan (" + ctx_->device().nam
 double VulkanBackend::nominal_gflops(Precision p) const {
   if (p == Precision::Float64) return 0.0;  // not supported here
   switch (ctx_->device().kind) {
-    case DeviceKind::Discrete: return 10000.0;
-    case DeviceKind::Integrated: return 500.0;
-    case DeviceKind::Virtual: return 1000.0;
-    case DeviceKind::Cpu: return 10.0;
-    case DeviceKind::Other: return 100.0;
+    case DeviceKind::Discrete:
+      return 10000.0;
+    case DeviceKind::Integrated:
+      return 500.0;
+    case DeviceKind::Virtual:
+      return 1000.0;
+    case DeviceKind::Cpu:
+      return 10.0;
+    case DeviceKind::Other:
+      return 100.0;
   }
   return 100.0;
 }
@@ -144,10 +149,10 @@ Result<tl::Buffer> VulkanBackend::allocate(std::int64_t rows, std::int64_t cols,
     return make_error("vulkan backend: float64 buffers are not supported (float64 runs on the CPU backend)");
   const std::uint64_t bytes = std::uint64_t(rows) * std::uint64_t(cols) * 4;
   if (bytes > ctx_->limits().max_storage_buffer_range_bytes)
-    return make_error("out of device memory: a " + std::to_string(rows) + " x " + std::to_string(cols) + " state (" +
-                      std::to_string(bytes >> 20) + " MiB) is larger than '" + ctx_->device().name +
-                      "' binds at once (" + std::to_string(ctx_->limits().max_storage_buffer_range_bytes >> 20) +
-                      " MiB)");
+    return make_error("out of device memory: a " + std::to_string(rows) + " x " + std::to_string(cols) +
+                      " state (" + std::to_string(bytes >> 20) + " MiB) is larger than '" +
+                      ctx_->device().name + "' binds at once (" +
+                      std::to_string(ctx_->limits().max_storage_buffer_range_bytes >> 20) + " MiB)");
   if (Status s = status_; !s.ok()) return s.error();
   auto buf = ctx_->create_buffer(std::uint64_t(rows) * std::uint64_t(cols), "state");
   if (!buf.ok()) return buf.error();
@@ -215,8 +220,9 @@ void VulkanBackend::gemm(const BackendBuffer& x, const BackendBuffer& w, bool tr
   fail(state_->kernels.gemm(*batch, device_buffer(w).data, device_buffer(x).data, device_buffer(y).data, s));
 }
 
-void VulkanBackend::gemm_per_token(const BackendBuffer& x, const TokenLayout& layout, const BackendBuffer& k_stack,
-                                   bool transpose_k, BackendBuffer& y, bool accumulate) {
+void VulkanBackend::gemm_per_token(const BackendBuffer& x, const TokenLayout& layout,
+                                   const BackendBuffer& k_stack, bool transpose_k, BackendBuffer& y,
+                                   bool accumulate) {
   const std::int64_t n_tok = layout.num_tokens();
   assert(n_tok > 0 && k_stack.rows() % n_tok == 0);
   const std::int64_t kr = k_stack.rows() / n_tok, kc = k_stack.cols();
@@ -236,21 +242,23 @@ void VulkanBackend::gemm_per_token(const BackendBuffer& x, const TokenLayout& la
   // Equal blocks stored back to back from row 0: one batched product, K_n one stride apart.
   const std::int64_t c0 = layout.count[0];
   bool uniform = c0 > 0;
-  for (std::int64_t n = 0; n < n_tok && uniform; ++n) uniform = layout.count[n] == c0 && layout.offset[n] == n * c0;
+  for (std::int64_t n = 0; n < n_tok && uniform; ++n)
+    uniform = layout.count[n] == c0 && layout.offset[n] == n * c0;
   if (uniform) {
     s.n = static_cast<std::uint32_t>(c0);
     s.batch = static_cast<std::uint32_t>(n_tok);
     s.stride_a = static_cast<std::uint32_t>(kr);
     s.stride_b = s.stride_c = static_cast<std::uint32_t>(c0);
     fail(state_->kernels.gemm(*batch, device_buffer(k_stack).data, device_buffer(x).data,
-                                         device_buffer(y).data, s));
+                              device_buffer(y).data, s));
     return;
   }
   for (std::int64_t n = 0; n < n_tok; ++n) {
     if (layout.count[n] == 0) continue;
     s.n = static_cast<std::uint32_t>(layout.count[n]);
     const std::uint64_t off = layout.offset[n];
-    if (fail(state_->kernels.gemm(*batch, tail(k_stack, std::uint64_t(n * kr)), tail(x, off), tail(y, off), s)))
+    if (fail(state_->kernels.gemm(*batch, tail(k_stack, std::uint64_t(n * kr)), tail(x, off), tail(y, off),
+                                  s)))
       return;
   }
 }
@@ -271,7 +279,8 @@ void VulkanBackend::scale_columns(BackendBuffer& x, const TokenLayout& layout, c
   fail(state_->kernels.scale_columns(*batch, matrix(x), *dl, matrix(coef)));
 }
 
-void VulkanBackend::add_to_row(BackendBuffer& x, const TokenLayout& layout, std::int64_t row, const BackendBuffer& bias) {
+void VulkanBackend::add_to_row(BackendBuffer& x, const TokenLayout& layout, std::int64_t row,
+                               const BackendBuffer& bias) {
   assert(bias.rows() == layout.num_tokens() && bias.cols() == x.cols() && row >= 0);
   Batch* batch = recording();
   const DeviceTokenLayout* dl = device_layout(layout);
@@ -284,7 +293,8 @@ void VulkanBackend::attention_mix(const BackendBuffer& x, BackendBuffer& y, cons
   Batch* batch = recording();
   const DeviceTokenLayout* dl = device_layout(layout);
   if (!batch || !dl) return;
-  const AttentionHeads heads{static_cast<std::uint32_t>(shape.heads), static_cast<std::uint32_t>(shape.kv_heads),
+  const AttentionHeads heads{static_cast<std::uint32_t>(shape.heads),
+                             static_cast<std::uint32_t>(shape.kv_heads),
                              static_cast<std::uint32_t>(shape.head_dim)};
   fail(state_->kernels.attention_mix(*batch, matrix(x), matrix(y), *dl, matrix(probs), heads, transpose));
 }
@@ -292,11 +302,12 @@ void VulkanBackend::attention_mix(const BackendBuffer& x, BackendBuffer& y, cons
 namespace {
 
 // Downloads a reduction's scratch buffer as doubles (zeros when `ok` is false).
-Eigen::MatrixXd scratch_result(Context& ctx, const Buffer& scratch, std::int64_t rows, std::int64_t cols, bool ok,
-                               Status& failure) {
+Eigen::MatrixXd scratch_result(Context& ctx, const Buffer& scratch, std::int64_t rows, std::int64_t cols,
+                               bool ok, Status& failure) {
   Eigen::MatrixXf f = Eigen::MatrixXf::Zero(rows, cols);
   if (ok) {
-    Status s = ctx.download(BufferView(scratch, 0, std::uint64_t(f.size())), std::span<float>(f.data(), f.size()));
+    Status s =
+        ctx.download(BufferView(scratch, 0, std::uint64_t(f.size())), std::span<float>(f.data(), f.size()));
     if (!s.ok()) {
       failure = s;
       f.setZero();
@@ -356,8 +367,8 @@ MatD VulkanBackend::group_contract(const BackendBuffer& x, const TokenLayout& la
       scratch = std::move(*out);
       const MatrixView out_view{BufferView(scratch), static_cast<std::uint32_t>(out_rows),
                                 static_cast<std::uint32_t>(x.cols())};
-      ok = !fail(state_->kernels.group_contract(*batch, matrix(x), *dl, static_cast<std::uint32_t>(group), matrix(v),
-                                                out_view)) &&
+      ok = !fail(state_->kernels.group_contract(*batch, matrix(x), *dl, static_cast<std::uint32_t>(group),
+                                                matrix(v), out_view)) &&
            finish().ok();
     }
   }

@@ -44,7 +44,8 @@ class VulkanBackend final : public Backend {
 
   void scale_rows(BackendBuffer& x, const TokenLayout& layout, const BackendBuffer& s) override;
   void scale_columns(BackendBuffer& x, const TokenLayout& layout, const BackendBuffer& coef) override;
-  void add_to_row(BackendBuffer& x, const TokenLayout& layout, std::int64_t row, const BackendBuffer& bias) override;
+  void add_to_row(BackendBuffer& x, const TokenLayout& layout, std::int64_t row,
+                  const BackendBuffer& bias) override;
 
   void attention_mix(const BackendBuffer& x, BackendBuffer& y, const TokenLayout& layout,
                      const BackendBuffer& probs, const HeadShape& shape, bool transpose) override;
@@ -63,9 +64,9 @@ class VulkanBackend final : public Backend {
  private:
   struct State;
   explicit VulkanBackend(std::unique_ptr<Context> ctx);
-  Batch* recording();                                                // nullptr once something failed
+  Batch* recording();                                                        // nullptr once something failed
   const struct DeviceTokenLayout* device_layout(const TokenLayout& layout);  // likewise
-  bool fail(const Status& s);                                        // keeps the first failure
+  bool fail(const Status& s);                                                // keeps the first failure
   std::unique_ptr<Context> ctx_;
   std::unique_ptr<State> state_;
   Status status_;
@@ -76,9 +77,9 @@ class VulkanBackend final : public Backend {
 
 struct BackendRequest {
   bool prefer_gpu = true;
-  ContextOptions device;          // which GPU (see ContextOptions::device)
+  ContextOptions device;  // which GPU (see ContextOptions::device)
   Precision precision = Precision::Float32;
-  int cpu_threads = 0;            // for the CPU backend (0: one per hardware thread)
+  int cpu_threads = 0;  // for the CPU backend (0: one per hardware thread)
 };
 
 struct BackendSelection {

@@ -22,9 +22,8 @@ Error vk_error(const char* expression, VkResult r, const char* file, int line);
 
 }  // namespace tl::gpu
 
-#define TL_VK_CHECK(expr)                                                       \
-  do {                                                                          \
-    const VkResult tl_vk_check_result_ = (expr);                                \
-    if (tl_vk_check_result_ < 0)                                                \
-      return ::tl::gpu::vk_error(#expr, tl_vk_check_result_, __FILE__, __LINE__); \
+#define TL_VK_CHECK(expr)                                                                                    \
+  do {                                                                                                       \
+    const VkResult tl_vk_check_result_ = (expr);                                                             \
+    if (tl_vk_check_result_ < 0) return ::tl::gpu::vk_error(#expr, tl_vk_check_result_, __FILE__, __LINE__); \
   } while (0)

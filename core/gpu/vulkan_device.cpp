@@ -31,11 +31,16 @@ std::string version_string(std::uint32_t v) {
 
 DeviceKind kind_of(VkPhysicalDeviceType t) {
   switch (t) {
-    case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU: return DeviceKind::Discrete;
-    case VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU: return DeviceKind::Integrated;
-    case VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU: return DeviceKind::Virtual;
-    case VK_PHYSICAL_DEVICE_TYPE_CPU: return DeviceKind::Cpu;
-    default: return DeviceKind::Other;
+    case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU:
+      return DeviceKind::Discrete;
+    case VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU:
+      return DeviceKind::Integrated;
+    case VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU:
+      return DeviceKind::Virtual;
+    case VK_PHYSICAL_DEVICE_TYPE_CPU:
+      return DeviceKind::Cpu;
+    default:
+      return DeviceKind::Other;
   }
 }
 
@@ -68,8 +73,8 @@ Result<VulkanInstance> create_vulkan_instance(bool validation) {
   std::uint32_t loader_version = VK_API_VERSION_1_0;
   TL_VK_CHECK(g.vkEnumerateInstanceVersion(&loader_version));
   if (loader_version < VK_API_VERSION_1_1)
-    return make_error("Vulkan initialisation failed: the loader supports Vulkan " + version_string(loader_version) +
-                      ", 1.1 is required");
+    return make_error("Vulkan initialisation failed: the loader supports Vulkan " +
+                      version_string(loader_version) + ", 1.1 is required");
   out.api_version = std::min<std::uint32_t>(loader_version, VK_API_VERSION_1_3);
 
   std::uint32_t n = 0;
@@ -90,7 +95,8 @@ Result<VulkanInstance> create_vulkan_instance(bool validation) {
     std::vector<VkLayerProperties> props(nl);
     TL_VK_CHECK(g.vkEnumerateInstanceLayerProperties(&nl, props.data()));
     for (const auto& p : props)
-      if (std::strcmp(p.layerName, "VK_LAYER_KHRONOS_validation") == 0) layers.push_back("VK_LAYER_KHRONOS_validation");
+      if (std::strcmp(p.layerName, "VK_LAYER_KHRONOS_validation") == 0)
+        layers.push_back("VK_LAYER_KHRONOS_validation");
   }
 
   auto app = vk_struct<VkApplicationInfo>(VK_STRUCTURE_TYPE_APPLICATION_INFO);
@@ -106,7 +112,8 @@ Result<VulkanInstance> create_vulkan_instance(bool validation) {
   info.ppEnabledLayerNames = layers.data();
   VkInstance instance = VK_NULL_HANDLE;
   TL_VK_CHECK(g.vkCreateInstance(&info, nullptr, &instance));
-  auto destroy = reinterpret_cast<PFN_vkDestroyInstance>(g.vkGetInstanceProcAddr(instance, "vkDestroyInstance"));
+  auto destroy =
+      reinterpret_cast<PFN_vkDestroyInstance>(g.vkGetInstanceProcAddr(instance, "vkDestroyInstance"));
   out.instance = InstanceOwner(instance, destroy);
   auto fns = load_instance_functions(g, instance);
   if (!fns.ok()) return fns.error();
@@ -128,10 +135,12 @@ DeviceInfo describe_physical_device(const VulkanInstance& inst, VkPhysicalDevice
   VkPhysicalDeviceMemoryProperties mem{};
   f.vkGetPhysicalDeviceMemoryProperties(pd, &mem);
   for (std::uint32_t h = 0; h < mem.memoryHeapCount; ++h)
-    d.heaps.push_back({mem.memoryHeaps[h].size, (mem.memoryHeaps[h].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) != 0});
+    d.heaps.push_back(
+        {mem.memoryHeaps[h].size, (mem.memoryHeaps[h].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) != 0});
   d.has_compute_queue = compute_queue_family(f, pd).has_value();
   if (props.apiVersion >= VK_API_VERSION_1_1) {
-    auto sub = vk_struct<VkPhysicalDeviceSubgroupProperties>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES);
+    auto sub =
+        vk_struct<VkPhysicalDeviceSubgroupProperties>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES);
     auto p2 = vk_struct<VkPhysicalDeviceProperties2>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2);
     p2.pNext = &sub;
     f.vkGetPhysicalDeviceProperties2(pd, &p2);
@@ -141,7 +150,8 @@ DeviceInfo describe_physical_device(const VulkanInstance& inst, VkPhysicalDevice
 }
 
 Result<std::shared_ptr<VulkanDevice>> VulkanDevice::create(const ContextOptions& options) {
-  if (auto sim = parse_simulated_failure(std::getenv(kSimulateEnv) ? std::getenv(kSimulateEnv) : ""); !sim.ok())
+  if (auto sim = parse_simulated_failure(std::getenv(kSimulateEnv) ? std::getenv(kSimulateEnv) : "");
+      !sim.ok())
     return sim.error();
   auto inst = create_vulkan_instance(options.validation);
   if (!inst.ok()) return inst.error();
@@ -155,7 +165,8 @@ Result<std::shared_ptr<VulkanDevice>> VulkanDevice::create(const ContextOptions&
   TL_VK_CHECK(f.vkEnumeratePhysicalDevices(dev->inst.instance.get(), &count, physical.data()));
   if (simulating(SimulatedFailure::NoDevice)) physical.clear();
   std::vector<DeviceInfo> infos;
-  for (std::uint32_t i = 0; i < physical.size(); ++i) infos.push_back(describe_physical_device(dev->inst, physical[i], i));
+  for (std::uint32_t i = 0; i < physical.size(); ++i)
+    infos.push_back(describe_physical_device(dev->inst, physical[i], i));
 
   std::string selector = options.device;
   if (selector.empty())
@@ -176,8 +187,10 @@ Result<std::shared_ptr<VulkanDevice>> VulkanDevice::create(const ContextOptions&
   // Limits the dispatch helper checks.
   VkPhysicalDeviceProperties props{};
   f.vkGetPhysicalDeviceProperties(dev->physical, &props);
-  auto sub = vk_struct<VkPhysicalDeviceSubgroupProperties>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES);
-  auto m3 = vk_struct<VkPhysicalDeviceMaintenance3Properties>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES);
+  auto sub =
+      vk_struct<VkPhysicalDeviceSubgroupProperties>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES);
+  auto m3 = vk_struct<VkPhysicalDeviceMaintenance3Properties>(
+      VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES);
   sub.pNext = &m3;
   auto p2 = vk_struct<VkPhysicalDeviceProperties2>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2);
   p2.pNext = &sub;
@@ -208,21 +221,23 @@ Result<std::shared_ptr<VulkanDevice>> VulkanDevice::create(const ContextOptions&
   if (has_extension(dev_exts, "VK_KHR_portability_subset")) enabled.push_back("VK_KHR_portability_subset");
   // glslc's SPIR-V 1.6 (Vulkan 1.3 target) declares workgroup sizes with LocalSizeId, which needs
   // maintenance4; enable it wherever the device has it.
-  auto features13 = vk_struct<VkPhysicalDeviceVulkan13Features>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_3_FEATURES);
+  auto features13 =
+      vk_struct<VkPhysicalDeviceVulkan13Features>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_3_FEATURES);
   auto features = vk_struct<VkPhysicalDeviceFeatures2>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2);
   const bool vulkan13 = props.apiVersion >= VK_API_VERSION_1_3 && dev->inst.api_version >= VK_API_VERSION_1_3;
   if (vulkan13) {
     features.pNext = &features13;
     f.vkGetPhysicalDeviceFeatures2(dev->physical, &features);
     const VkBool32 maintenance4 = features13.maintenance4;
-    features13 = vk_struct<VkPhysicalDeviceVulkan13Features>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_3_FEATURES);
+    features13 =
+        vk_struct<VkPhysicalDeviceVulkan13Features>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_3_FEATURES);
     features13.maintenance4 = maintenance4;
     features = vk_struct<VkPhysicalDeviceFeatures2>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2);
     features.pNext = &features13;
   }
   dev->spirv_version_supported = props.apiVersion >= VK_API_VERSION_1_3   ? 0x10600u
                                  : props.apiVersion >= VK_API_VERSION_1_2 ? 0x10500u
-                                 : 0x10300u;
+                                                                          : 0x10300u;
   const float priority = 1.0f;
   auto qinfo = vk_struct<VkDeviceQueueCreateInfo>(VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO);
   qinfo.queueFamilyIndex = dev->queue_family;
@@ -235,8 +250,10 @@ Result<std::shared_ptr<VulkanDevice>> VulkanDevice::create(const ContextOptions&
   dinfo.ppEnabledExtensionNames = enabled.data();
   if (vulkan13) dinfo.pNext = &features;
   if (simulating(SimulatedFailure::DeviceInit))
-    return make_error("Vulkan initialisation failed: vkCreateDevice(...) returned VK_ERROR_INITIALIZATION_FAILED "
-                      "on '" + dev->info.name + "' (simulated by TL_GPU_SIMULATE)");
+    return make_error(
+        "Vulkan initialisation failed: vkCreateDevice(...) returned VK_ERROR_INITIALIZATION_FAILED "
+        "on '" +
+        dev->info.name + "' (simulated by TL_GPU_SIMULATE)");
   VkDevice device = VK_NULL_HANDLE;
   TL_VK_CHECK(f.vkCreateDevice(dev->physical, &dinfo, nullptr, &device));
   auto destroy = reinterpret_cast<PFN_vkDestroyDevice>(f.vkGetDeviceProcAddr(device, "vkDestroyDevice"));
@@ -259,10 +276,12 @@ Result<std::shared_ptr<VulkanDevice>> VulkanDevice::create(const ContextOptions&
   dev->fence_ = DeviceObject<VkFence>(device, fence, dev->fns.vkDestroyFence);
 
   if (Status s = dev->choose_memory_types(options.force_staging); !s.ok()) return s.error();
-  const std::uint64_t heap = dev->memory_.memoryHeaps[dev->memory_.memoryTypes[dev->buffer_memory_type_].heapIndex].size;
-  dev->budget_ = options.memory_budget_bytes
-                     ? std::min(options.memory_budget_bytes, heap)
-                     : static_cast<std::uint64_t>(double(heap) * std::clamp(options.memory_budget_fraction, 0.0, 1.0));
+  const std::uint64_t heap =
+      dev->memory_.memoryHeaps[dev->memory_.memoryTypes[dev->buffer_memory_type_].heapIndex].size;
+  dev->budget_ =
+      options.memory_budget_bytes
+          ? std::min(options.memory_budget_bytes, heap)
+          : static_cast<std::uint64_t>(double(heap) * std::clamp(options.memory_budget_fraction, 0.0, 1.0));
   return dev;
 }
 
@@ -271,7 +290,8 @@ VulkanDevice::~VulkanDevice() = default;
 Status VulkanDevice::choose_memory_types(bool force_staging) {
   inst.fns.vkGetPhysicalDeviceMemoryProperties(physical, &memory_);
   const bool uma = !force_staging && (info.kind == DeviceKind::Integrated || info.kind == DeviceKind::Cpu);
-  const VkMemoryPropertyFlags mapped = VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT | VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
+  const VkMemoryPropertyFlags mapped = VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT |
+                                       VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
                                        VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
   // Buffers: on UMA devices host-visible device memory (no staging copies); otherwise plain
   // device-local memory, preferring a type that is not host-visible (the small BAR window).
@@ -285,14 +305,16 @@ Status VulkanDevice::choose_memory_types(bool force_staging) {
   }
   for (std::uint32_t t = 0; t < memory_.memoryTypeCount && !chosen; ++t)
     if (memory_.memoryTypes[t].propertyFlags & VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT) chosen = t;
-  if (!chosen) return make_error("Vulkan initialisation failed: '" + info.name + "' has no device-local memory type");
+  if (!chosen)
+    return make_error("Vulkan initialisation failed: '" + info.name + "' has no device-local memory type");
   buffer_memory_type_ = *chosen;
   buffer_memory_flags_ = memory_.memoryTypes[*chosen].propertyFlags;
   buffers_mapped_ = !force_staging && (buffer_memory_flags_ & mapped) == mapped;
 
   // Staging: host-visible and coherent, cached if possible (downloads read it).
   std::optional<std::uint32_t> staging;
-  const VkMemoryPropertyFlags host = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
+  const VkMemoryPropertyFlags host =
+      VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
   for (std::uint32_t t = 0; t < memory_.memoryTypeCount && !staging; ++t)
     if ((memory_.memoryTypes[t].propertyFlags & (host | VK_MEMORY_PROPERTY_HOST_CACHED_BIT)) ==
         (host | VK_MEMORY_PROPERTY_HOST_CACHED_BIT))
@@ -305,14 +327,16 @@ Status VulkanDevice::choose_memory_types(bool force_staging) {
   return Status::Ok();
 }
 
-Result<std::uint32_t> VulkanDevice::memory_type_for(std::uint32_t allowed_bits, VkMemoryPropertyFlags required) const {
+Result<std::uint32_t> VulkanDevice::memory_type_for(std::uint32_t allowed_bits,
+                                                    VkMemoryPropertyFlags required) const {
   for (std::uint32_t t = 0; t < memory_.memoryTypeCount; ++t)
     if ((allowed_bits & (1u << t)) && (memory_.memoryTypes[t].propertyFlags & required) == required) return t;
   return make_error("Vulkan error: no memory type allowed for the buffer has the required properties");
 }
 
 Status VulkanDevice::check_not_lost() const {
-  if (lost_) return make_error("device lost: '" + info.name + "' was lost earlier; results come from the CPU");
+  if (lost_)
+    return make_error("device lost: '" + info.name + "' was lost earlier; results come from the CPU");
   return Status::Ok();
 }
 

@@ -48,7 +48,8 @@ struct VulkanInstance {
   std::uint32_t api_version = 0;
 };
 Result<VulkanInstance> create_vulkan_instance(bool validation);
-DeviceInfo describe_physical_device(const VulkanInstance& inst, VkPhysicalDevice physical, std::uint32_t index);
+DeviceInfo describe_physical_device(const VulkanInstance& inst, VkPhysicalDevice physical,
+                                    std::uint32_t index);
 
 class VulkanDevice : public std::enable_shared_from_this<VulkanDevice> {
  public:
@@ -69,7 +70,8 @@ class VulkanDevice : public std::enable_shared_from_this<VulkanDevice> {
                         std::uint64_t stride_bytes, std::uint64_t segments, const void* src);
   Status download_strided(const BufferState& src, std::uint64_t byte_offset, std::uint64_t run_bytes,
                           std::uint64_t stride_bytes, std::uint64_t segments, void* dst);
-  Status upload_bytes(const BufferState& dst, std::uint64_t byte_offset, const void* src, std::uint64_t bytes) {
+  Status upload_bytes(const BufferState& dst, std::uint64_t byte_offset, const void* src,
+                      std::uint64_t bytes) {
     return upload_strided(dst, byte_offset, bytes, bytes, 1, src);
   }
   Status download_bytes(const BufferState& src, std::uint64_t byte_offset, void* dst, std::uint64_t bytes) {

@@ -61,8 +61,8 @@ Result<const GlobalFunctions*> vulkan_loader() {
 
 Result<InstanceFunctions> load_instance_functions(const GlobalFunctions& global, VkInstance instance) {
   InstanceFunctions f;
-#define TL_VK_LOAD_INSTANCE(name)                                                            \
-  f.name = reinterpret_cast<PFN_##name>(global.vkGetInstanceProcAddr(instance, #name));      \
+#define TL_VK_LOAD_INSTANCE(name)                                                       \
+  f.name = reinterpret_cast<PFN_##name>(global.vkGetInstanceProcAddr(instance, #name)); \
   if (!f.name) return make_error("Vulkan instance does not provide " #name);
   TL_VK_INSTANCE_FUNCTIONS(TL_VK_LOAD_INSTANCE)
 #undef TL_VK_LOAD_INSTANCE
@@ -71,7 +71,7 @@ Result<InstanceFunctions> load_instance_functions(const GlobalFunctions& global,
 
 Result<DeviceFunctions> load_device_functions(const InstanceFunctions& inst, VkDevice device) {
   DeviceFunctions f;
-#define TL_VK_LOAD_DEVICE(name)                                                  \
+#define TL_VK_LOAD_DEVICE(name)                                                   \
   f.name = reinterpret_cast<PFN_##name>(inst.vkGetDeviceProcAddr(device, #name)); \
   if (!f.name) return make_error("Vulkan device does not provide " #name);
   TL_VK_DEVICE_FUNCTIONS(TL_VK_LOAD_DEVICE)

@@ -51,7 +51,8 @@ class DeviceObject {
 class InstanceOwner {
  public:
   InstanceOwner() = default;
-  InstanceOwner(VkInstance instance, PFN_vkDestroyInstance destroy) : instance_(instance), destroy_(destroy) {}
+  InstanceOwner(VkInstance instance, PFN_vkDestroyInstance destroy)
+      : instance_(instance), destroy_(destroy) {}
   InstanceOwner(const InstanceOwner&) = delete;
   InstanceOwner& operator=(const InstanceOwner&) = delete;
   InstanceOwner(InstanceOwner&& o) noexcept { *this = std::move(o); }

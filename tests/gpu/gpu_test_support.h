@@ -4,6 +4,7 @@
 // the failure simulations, and the normalised error used by every kernel test.
 #include <gtest/gtest.h>
 
+#include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -13,8 +14,6 @@
 #include <string>
 #include <vector>
 
-#include <Eigen/Dense>
-
 #include "core/gpu/gpu.h"
 
 namespace tl::gpu::testing {
@@ -23,10 +22,16 @@ class ScopedEnv {
  public:
   ScopedEnv(const char* name, const char* value) : name_(name) {
     if (const char* old = std::getenv(name)) old_ = old;
-    if (value) setenv(name, value, 1); else unsetenv(name);
+    if (value)
+      setenv(name, value, 1);
+    else
+      unsetenv(name);
   }
   ~ScopedEnv() {
-    if (old_) setenv(name_.c_str(), old_->c_str(), 1); else unsetenv(name_.c_str());
+    if (old_)
+      setenv(name_.c_str(), old_->c_str(), 1);
+    else
+      unsetenv(name_.c_str());
   }
   ScopedEnv(const ScopedEnv&) = delete;
   ScopedEnv& operator=(const ScopedEnv&) = delete;
@@ -55,14 +60,14 @@ inline std::unique_ptr<Context> make_context(const ContextOptions& options = {})
 }
 
 // Creates the test's context or skips the test with the reason.
-#define TL_GPU_CONTEXT_OR_SKIP(var)                                                           \
-  ::tl::gpu::testing::quiet_vulkan_loader();                                                  \
-  auto var##_result = ::tl::gpu::Context::create();                                           \
-  if (!var##_result.ok()) {                                                                   \
-    const char* req = std::getenv("TL_REQUIRE_GPU");                                          \
-    if (req && std::string(req) == "1") FAIL() << var##_result.error().message;               \
-    GTEST_SKIP() << "no Vulkan: " << var##_result.error().message;                            \
-  }                                                                                           \
+#define TL_GPU_CONTEXT_OR_SKIP(var)                                             \
+  ::tl::gpu::testing::quiet_vulkan_loader();                                    \
+  auto var##_result = ::tl::gpu::Context::create();                             \
+  if (!var##_result.ok()) {                                                     \
+    const char* req = std::getenv("TL_REQUIRE_GPU");                            \
+    if (req && std::string(req) == "1") FAIL() << var##_result.error().message; \
+    GTEST_SKIP() << "no Vulkan: " << var##_result.error().message;              \
+  }                                                                             \
   ::tl::gpu::Context& var = **var##_result
 
 inline std::vector<float> random_floats(std::size_t n, unsigned seed, float lo = -1.0f, float hi = 1.0f) {
@@ -103,7 +108,9 @@ inline std::vector<float> host_copy(Context& ctx, const Buffer& buf) {
 }
 
 // Column-major Eigen matrix <-> flat vector (the stream-state layout).
-inline std::vector<float> flat(const Eigen::MatrixXf& m) { return std::vector<float>(m.data(), m.data() + m.size()); }
+inline std::vector<float> flat(const Eigen::MatrixXf& m) {
+  return std::vector<float>(m.data(), m.data() + m.size());
+}
 inline Eigen::MatrixXf unflat(const std::vector<float>& v, Eigen::Index rows, Eigen::Index cols) {
   return Eigen::Map<const Eigen::MatrixXf>(v.data(), rows, cols);
 }

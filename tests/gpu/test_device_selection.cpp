@@ -15,7 +15,8 @@ namespace {
 
 using testing::ScopedEnv;
 
-DeviceInfo fake(std::uint32_t index, std::string name, DeviceKind kind, std::uint64_t local_bytes, bool compute = true) {
+DeviceInfo fake(std::uint32_t index, std::string name, DeviceKind kind, std::uint64_t local_bytes,
+                bool compute = true) {
   DeviceInfo d;
   d.index = index;
   d.name = std::move(name);
@@ -60,11 +61,13 @@ TEST(DeviceChoice, OverrideByIndexOrNameSubstring) {
   EXPECT_FALSE(choose_device(d, "4090").ok()) << "all digits always means an index";
   auto missing = choose_device(d, "radeon");
   ASSERT_FALSE(missing.ok());
-  EXPECT_TRUE(starts_with(missing.error().message, "no Vulkan device: none named like 'radeon'")) << missing.error().message;
+  EXPECT_TRUE(starts_with(missing.error().message, "no Vulkan device: none named like 'radeon'"))
+      << missing.error().message;
   EXPECT_NE(missing.error().message.find("1: llvmpipe"), std::string::npos) << "the error lists what exists";
   auto out_of_range = choose_device(d, "7");
   ASSERT_FALSE(out_of_range.ok());
-  EXPECT_TRUE(starts_with(out_of_range.error().message, "no Vulkan device: device 7 requested")) << out_of_range.error().message;
+  EXPECT_TRUE(starts_with(out_of_range.error().message, "no Vulkan device: device 7 requested"))
+      << out_of_range.error().message;
   auto none = choose_device({}, "");
   ASSERT_FALSE(none.ok());
   EXPECT_TRUE(starts_with(none.error().message, "no Vulkan device")) << none.error().message;
@@ -174,7 +177,8 @@ TEST(SimulatedFailure, OutOfDeviceMemory) {
   ScopedEnv env(kSimulateEnv, "oom");
   auto buf = ctx.create_buffer(16, "activations");
   ASSERT_FALSE(buf.ok());
-  EXPECT_TRUE(starts_with(buf.error().message, "out of device memory: buffer 'activations'")) << buf.error().message;
+  EXPECT_TRUE(starts_with(buf.error().message, "out of device memory: buffer 'activations'"))
+      << buf.error().message;
   EXPECT_EQ(ctx.memory_in_use_bytes(), 0u);
 }
 

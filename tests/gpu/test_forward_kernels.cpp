@@ -52,8 +52,8 @@ TEST_F(ForwardKernels, MaskedSoftmax) {
     std::uint32_t heads, queries, keys, key_offset;
     bool causal;
   };
-  for (Case c : {Case{1, 1, 1, 0, true}, Case{3, 7, 7, 0, true}, Case{2, 5, 9, 4, true}, Case{2, 33, 33, 0, false},
-                 Case{1, 3, 129, 126, true}}) {
+  for (Case c : {Case{1, 1, 1, 0, true}, Case{3, 7, 7, 0, true}, Case{2, 5, 9, 4, true},
+                 Case{2, 33, 33, 0, false}, Case{1, 3, 129, 126, true}}) {
     const std::uint32_t rows = c.heads * c.queries;
     const auto scores = random_floats(std::size_t(rows) * c.keys, 700 + rows, -8.0f, 8.0f);
     const float scale = 0.37f;
@@ -65,11 +65,14 @@ TEST_F(ForwardKernels, MaskedSoftmax) {
       for (std::uint32_t j = 0; j < visible; ++j) m = std::max(m, double(scores[r * c.keys + j]) * scale);
       for (std::uint32_t j = 0; j < visible; ++j) sum += std::exp(double(scores[r * c.keys + j]) * scale - m);
       for (std::uint32_t j = 0; j < c.keys; ++j)
-        want[r * c.keys + j] = j < visible ? float(std::exp(double(scores[r * c.keys + j]) * scale - m) / sum) : 0.0f;
+        want[r * c.keys + j] =
+            j < visible ? float(std::exp(double(scores[r * c.keys + j]) * scale - m) / sum) : 0.0f;
     }
     const Buffer& in = on_device(scores, "scores");
     const Buffer& out = on_device(std::vector<float>(scores.size(), 9.0f), "probs");
-    run([&](Batch& b) { return kernels->masked_softmax(b, in, out, rows, c.keys, c.queries, c.causal, c.key_offset, scale); });
+    run([&](Batch& b) {
+      return kernels->masked_softmax(b, in, out, rows, c.keys, c.queries, c.causal, c.key_offset, scale);
+    });
     const auto got = host_copy(*ctx, out);
     EXPECT_LT(normalised_error(got, want), kBound) << "queries=" << c.queries << " keys=" << c.keys;
     for (std::uint32_t r = 0; r < rows && c.causal; ++r)
@@ -98,8 +101,10 @@ TEST_F(ForwardKernels, RotaryEmbeddingBothPairingsPartialAndInverse) {
           for (std::uint32_t h = 0; h < heads; ++h)
             for (std::uint32_t i = 0; i < half; ++i) {
               const std::size_t base = (std::size_t(t) * heads + h) * head_dim;
-              const std::size_t i0 = base + (interleaved ? 2 * i : i), i1 = base + (interleaved ? 2 * i + 1 : i + half);
-              const double c = cos_t[(t + offset) * half + i], s = (inverse ? -1 : 1) * double(sin_t[(t + offset) * half + i]);
+              const std::size_t i0 = base + (interleaved ? 2 * i : i),
+                                i1 = base + (interleaved ? 2 * i + 1 : i + half);
+              const double c = cos_t[(t + offset) * half + i],
+                           s = (inverse ? -1 : 1) * double(sin_t[(t + offset) * half + i]);
               want[i0] = float(x[i0] * c - x[i1] * s);
               want[i1] = float(x[i1] * c + x[i0] * s);
             }
@@ -135,8 +140,8 @@ TEST_F(ForwardKernels, LayerNormAndRmsNormForward) {
         const double inv = 1.0 / std::sqrt(ss / row_len + eps);
         want_inv[r] = float(inv);
         for (std::uint32_t k = 0; k < row_len; ++k)
-          want[r * row_len + k] =
-              float((x[r * row_len + k] - mean) * inv * gamma[k] + (kind == NormKind::LayerNorm ? beta[k] : 0.0));
+          want[r * row_len + k] = float((x[r * row_len + k] - mean) * inv * gamma[k] +
+                                        (kind == NormKind::LayerNorm ? beta[k] : 0.0));
       }
       const Buffer& dx = on_device(x, "x");
       const Buffer& dg = on_device(gamma, "gamma");
@@ -144,7 +149,8 @@ TEST_F(ForwardKernels, LayerNormAndRmsNormForward) {
       const Buffer& dy = on_device(std::vector<float>(x.size()), "y");
       const Buffer& di = on_device(std::vector<float>(rows), "inv");
       run([&](Batch& b) { return kernels->norm_forward(b, dx, dg, db, dy, di, kind, rows, row_len, eps); });
-      EXPECT_LT(normalised_error(host_copy(*ctx, dy), want), kBound) << "row_len=" << row_len << " kind=" << int(kind);
+      EXPECT_LT(normalised_error(host_copy(*ctx, dy), want), kBound)
+          << "row_len=" << row_len << " kind=" << int(kind);
       EXPECT_LT(normalised_error(host_copy(*ctx, di), want_inv), kBound) << "row_len=" << row_len;
     }
   }
@@ -152,18 +158,24 @@ TEST_F(ForwardKernels, LayerNormAndRmsNormForward) {
 
 double reference_ratio(ActivationKind kind, double z) {
   switch (kind) {
-    case ActivationKind::GeluErf: return 0.5 * (1.0 + std::erf(z / std::sqrt(2.0)));
-    case ActivationKind::GeluTanh: return 0.5 * (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * (z + 0.044715 * z * z * z)));
-    case ActivationKind::Silu: return 1.0 / (1.0 + std::exp(-z));
-    case ActivationKind::Relu: return z > 0 ? 1.0 : 0.0;
-    case ActivationKind::Tanh: return z == 0 ? 1.0 : std::tanh(z) / z;
+    case ActivationKind::GeluErf:
+      return 0.5 * (1.0 + std::erf(z / std::sqrt(2.0)));
+    case ActivationKind::GeluTanh:
+      return 0.5 * (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * (z + 0.044715 * z * z * z)));
+    case ActivationKind::Silu:
+      return 1.0 / (1.0 + std::exp(-z));
+    case ActivationKind::Relu:
+      return z > 0 ? 1.0 : 0.0;
+    case ActivationKind::Tanh:
+      return z == 0 ? 1.0 : std::tanh(z) / z;
   }
   return 0;
 }
 
 TEST_F(ForwardKernels, ActivationsAndTheirRatios) {
   std::vector<float> z = random_floats(129, 1000, -6.0f, 6.0f);
-  for (float special : {0.0f, -0.0f, 1e-4f, -1e-4f, 0.05f, -0.099f, 0.1f, 12.0f, -12.0f, 40.0f, -40.0f, 100.0f, -100.0f})
+  for (float special :
+       {0.0f, -0.0f, 1e-4f, -1e-4f, 0.05f, -0.099f, 0.1f, 12.0f, -12.0f, 40.0f, -40.0f, 100.0f, -100.0f})
     z.push_back(special);
   for (ActivationKind kind : {ActivationKind::GeluErf, ActivationKind::GeluTanh, ActivationKind::Silu,
                               ActivationKind::Relu, ActivationKind::Tanh}) {
@@ -174,7 +186,8 @@ TEST_F(ForwardKernels, ActivationsAndTheirRatios) {
       const auto got = host_copy(*ctx, out);
       for (std::size_t i = 0; i < z.size(); ++i) {
         const double phi = reference_ratio(kind, z[i]);
-        const double want = ratio ? phi : (kind == ActivationKind::Relu ? std::max(0.0, double(z[i])) : z[i] * phi);
+        const double want =
+            ratio ? phi : (kind == ActivationKind::Relu ? std::max(0.0, double(z[i])) : z[i] * phi);
         ASSERT_TRUE(std::isfinite(got[i])) << "z=" << z[i];
         EXPECT_NEAR(got[i], want, 1e-5 * std::abs(want) + 1e-7)
             << "kind=" << int(kind) << " ratio=" << ratio << " z=" << z[i];

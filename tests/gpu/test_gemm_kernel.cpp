@@ -31,8 +31,10 @@ std::vector<float> reference(const std::vector<float>& a, const std::vector<floa
                              const GemmShape& s, std::uint32_t lda, std::uint32_t ldb, std::uint32_t ldc,
                              std::uint32_t sa, std::uint32_t sb, std::uint32_t sc) {
   for (std::uint32_t i = 0; i < s.batch; ++i) {
-    RowMajorD A = s.trans_a ? RowMajorD(stored(a, i * sa, s.k, s.m, lda).transpose()) : stored(a, i * sa, s.m, s.k, lda);
-    RowMajorD B = s.trans_b ? RowMajorD(stored(b, i * sb, s.n, s.k, ldb).transpose()) : stored(b, i * sb, s.k, s.n, ldb);
+    RowMajorD A = s.trans_a ? RowMajorD(stored(a, i * sa, s.k, s.m, lda).transpose())
+                            : stored(a, i * sa, s.m, s.k, lda);
+    RowMajorD B = s.trans_b ? RowMajorD(stored(b, i * sb, s.n, s.k, ldb).transpose())
+                            : stored(b, i * sb, s.k, s.n, ldb);
     RowMajorD C = stored(c, i * sc, s.m, s.n, ldc);
     RowMajorD R = s.alpha * (A * B);
     if (s.beta != 0.0f) R += s.beta * C;
@@ -42,7 +44,8 @@ std::vector<float> reference(const std::vector<float>& a, const std::vector<floa
   return c;
 }
 
-class GemmKernel : public ::testing::TestWithParam<std::tuple<std::uint32_t, std::uint32_t, std::uint32_t>> {};
+class GemmKernel : public ::testing::TestWithParam<std::tuple<std::uint32_t, std::uint32_t, std::uint32_t>> {
+};
 
 TEST_P(GemmKernel, MatchesEigenForEveryTransposeAndBatch) {
   TL_GPU_CONTEXT_OR_SKIP(ctx);
@@ -93,8 +96,9 @@ TEST(GemmKernelLayout, SubmatricesWithWideLeadingDimensionsAtOddOffsets) {
   Buffer da = device_copy(ctx, a, "A"), db = device_copy(ctx, b, "B"), dc = device_copy(ctx, c0, "C");
   auto run = ctx.begin_batch();
   ASSERT_TRUE(run.ok());
-  Status st = kernels.gemm(*run, BufferView(da, off_a, a.size() - off_a), BufferView(db, off_b, b.size() - off_b),
-                           BufferView(dc, off_c, c0.size() - off_c), s);
+  Status st =
+      kernels.gemm(*run, BufferView(da, off_a, a.size() - off_a), BufferView(db, off_b, b.size() - off_b),
+                   BufferView(dc, off_c, c0.size() - off_c), s);
   ASSERT_TRUE(st.ok()) << st.error().message;
   ASSERT_TRUE(run->submit_and_wait().ok());
   const std::vector<float> a_view(a.begin() + off_a, a.end()), b_view(b.begin() + off_b, b.end());

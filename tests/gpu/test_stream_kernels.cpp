@@ -68,9 +68,7 @@ class StreamKernels : public ::testing::Test {
     owned.push_back(device_copy(*ctx, flat(m), label));
     return MatrixView{owned.back(), std::uint32_t(m.rows()), std::uint32_t(m.cols())};
   }
-  MatrixXf back(const MatrixView& v) {
-    return unflat(host_copy(*ctx, *v.data.buffer), v.rows, v.cols);
-  }
+  MatrixXf back(const MatrixView& v) { return unflat(host_copy(*ctx, *v.data.buffer), v.rows, v.cols); }
   template <class F>
   void run(F&& record) {
     auto b = ctx->begin_batch();
@@ -164,7 +162,8 @@ TEST_F(StreamKernels, AttentionMixForwardAndAdjointWithGroupedHeads) {
       MatrixView dx = on_device(x, "x"), dy = on_device(y, "y"), dp = on_device(probs, "probs");
       run([&](Batch& b) { return kernels->attention_mix(b, dx, dy, device_layout, dp, h, transpose); });
       EXPECT_LT(err(back(dy), reference_mix(layout, x, y, probs, h, transpose)), kBound)
-          << "heads=" << h.heads << " kv=" << h.kv_heads << " hd=" << h.head_dim << " transpose=" << transpose;
+          << "heads=" << h.heads << " kv=" << h.kv_heads << " hd=" << h.head_dim
+          << " transpose=" << transpose;
     }
   }
 }
@@ -222,7 +221,8 @@ TEST_F(StreamKernels, AxpyOverWholeStates) {
 }
 
 TEST_F(StreamKernels, LayoutChecks) {
-  auto overlap = upload_token_layout(*ctx, std::vector<std::int64_t>{0, 2}, std::vector<std::int64_t>{3, 3}, 6);
+  auto overlap =
+      upload_token_layout(*ctx, std::vector<std::int64_t>{0, 2}, std::vector<std::int64_t>{3, 3}, 6);
   ASSERT_FALSE(overlap.ok());
   EXPECT_NE(overlap.error().message.find("overlap"), std::string::npos);
   auto outside = upload_token_layout(*ctx, std::vector<std::int64_t>{4}, std::vector<std::int64_t>{3}, 6);
@@ -233,7 +233,8 @@ TEST_F(StreamKernels, LayoutChecks) {
   MatrixView s = on_device(MatrixXf::Zero(7, 1), "s");
   Status st = kernels->scale_rows(*b, x, device_layout, s.data);
   ASSERT_FALSE(st.ok()) << "a layout for another row count";
-  EXPECT_NE(st.error().message.find("token layout for 24 rows, state has 5"), std::string::npos) << st.error().message;
+  EXPECT_NE(st.error().message.find("token layout for 24 rows, state has 5"), std::string::npos)
+      << st.error().message;
 }
 
 }  // namespace

@@ -47,7 +47,9 @@ class VulkanBackendTest : public ::testing::Test {
     gpu->upload_rows(m, *p.gpu);
     return p;
   }
-  Pair both(std::int64_t rows, std::int64_t cols, unsigned seed) { return both(random_mat(rows, cols, seed)); }
+  Pair both(std::int64_t rows, std::int64_t cols, unsigned seed) {
+    return both(random_mat(rows, cols, seed));
+  }
   double compare(const Pair& p) {
     return err(gpu->download_rows(*p.gpu, 0, p.gpu->rows()), cpu.download_rows(*p.cpu, 0, p.cpu->rows()));
   }
@@ -70,13 +72,16 @@ TokenLayout uneven_layout() {
 }
 
 TEST_F(VulkanBackendTest, GemmEveryTransposeAndAccumulate) {
-  for (auto [rows, k, m] : {std::tuple{1, 1, 1}, std::tuple{7, 33, 129}, std::tuple{129, 7, 33}, std::tuple{33, 129, 1}}) {
+  for (auto [rows, k, m] :
+       {std::tuple{1, 1, 1}, std::tuple{7, 33, 129}, std::tuple{129, 7, 33}, std::tuple{33, 129, 1}}) {
     for (bool transpose_w : {false, true}) {
       for (bool accumulate : {false, true}) {
-        Pair x = both(rows, k, 1), w = both(transpose_w ? m : k, transpose_w ? k : m, 2), y = both(rows, m, 3);
+        Pair x = both(rows, k, 1), w = both(transpose_w ? m : k, transpose_w ? k : m, 2),
+             y = both(rows, m, 3);
         cpu.gemm(*x.cpu, *w.cpu, transpose_w, *y.cpu, accumulate);
         gpu->gemm(*x.gpu, *w.gpu, transpose_w, *y.gpu, accumulate);
-        EXPECT_LT(compare(y), kBound) << rows << "x" << k << "x" << m << " tw=" << transpose_w << " acc=" << accumulate;
+        EXPECT_LT(compare(y), kBound)
+            << rows << "x" << k << "x" << m << " tw=" << transpose_w << " acc=" << accumulate;
       }
     }
   }
@@ -139,7 +144,8 @@ TEST_F(VulkanBackendTest, AttentionMixForwardAndAdjoint) {
       Pair x = both(layout.total_rows, x_cols, 13), y = both(layout.total_rows, y_cols, 14);
       cpu.attention_mix(*x.cpu, *y.cpu, layout, *p.cpu, shape, transpose);
       gpu->attention_mix(*x.gpu, *y.gpu, layout, *p.gpu, shape, transpose);
-      EXPECT_LT(compare(y), kBound) << "heads=" << shape.heads << " kv=" << shape.kv_heads << " transpose=" << transpose;
+      EXPECT_LT(compare(y), kBound) << "heads=" << shape.heads << " kv=" << shape.kv_heads
+                                    << " transpose=" << transpose;
     }
   }
 }
@@ -149,11 +155,14 @@ TEST_F(VulkanBackendTest, Reductions) {
   for (int cols : {1, 7, 129}) {
     Pair x = both(layout.total_rows, cols, 15), v = both(layout.num_tokens(), cols, 16);
     EXPECT_LT(err(gpu->row_sq_norms(*x.gpu), cpu.row_sq_norms(*x.cpu)), kBound) << cols;
-    EXPECT_LT(err(gpu->row_dots(*x.gpu, layout, *v.gpu), cpu.row_dots(*x.cpu, layout, *v.cpu)), kBound) << cols;
+    EXPECT_LT(err(gpu->row_dots(*x.gpu, layout, *v.gpu), cpu.row_dots(*x.cpu, layout, *v.cpu)), kBound)
+        << cols;
   }
   const TokenLayout groups = TokenLayout::from_counts({3, 6, 0, 9, 3});
   Pair x = both(groups.total_rows, 33, 17), v = both(3, 3, 18);
-  EXPECT_LT(err(gpu->group_contract(*x.gpu, groups, 3, *v.gpu), cpu.group_contract(*x.cpu, groups, 3, *v.cpu)), kBound);
+  EXPECT_LT(
+      err(gpu->group_contract(*x.gpu, groups, 3, *v.gpu), cpu.group_contract(*x.cpu, groups, 3, *v.cpu)),
+      kBound);
 }
 
 TEST_F(VulkanBackendTest, PartialRowUploadsAndDownloads) {

@@ -40,9 +40,12 @@ struct Case {
 // Each method once, each strategy at least twice, fused and unfused column slices (fusion runs
 // gemm_per_token). Kept to these seven because lavapipe computes at about 1 GFLOP/s.
 const Case kCases[] = {
-    {LensMethod::TensorLens, Strategy::ColumnSlices, Fusion::Off}, {LensMethod::TensorLens, Strategy::ColumnSlices, Fusion::On},
-    {LensMethod::TensorLens, Strategy::RowSlices, Fusion::Off},    {LensMethod::In, Strategy::InputContracted, Fusion::Off},
-    {LensMethod::Out, Strategy::RowSlices, Fusion::Off},           {LensMethod::InOut, Strategy::InputContracted, Fusion::Off},
+    {LensMethod::TensorLens, Strategy::ColumnSlices, Fusion::Off},
+    {LensMethod::TensorLens, Strategy::ColumnSlices, Fusion::On},
+    {LensMethod::TensorLens, Strategy::RowSlices, Fusion::Off},
+    {LensMethod::In, Strategy::InputContracted, Fusion::Off},
+    {LensMethod::Out, Strategy::RowSlices, Fusion::Off},
+    {LensMethod::InOut, Strategy::InputContracted, Fusion::Off},
     {LensMethod::InOut, Strategy::ColumnSlices, Fusion::On},
 };
 

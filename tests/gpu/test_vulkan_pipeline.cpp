@@ -37,7 +37,8 @@ TEST(VulkanPipeline, SaxpyMatchesHostOnOddSizes) {
     ASSERT_TRUE(s.ok()) << s.error().message;
     std::vector<float> y(n);
     ASSERT_TRUE(ctx.download(*by, y).ok());
-    for (std::uint32_t i = 0; i < n; ++i) EXPECT_NEAR(y[i], 2.5f * x[i] + y0[i], 1e-6) << "n=" << n << " i=" << i;
+    for (std::uint32_t i = 0; i < n; ++i)
+      EXPECT_NEAR(y[i], 2.5f * x[i] + y0[i], 1e-6) << "n=" << n << " i=" << i;
   }
 }
 
@@ -168,7 +169,8 @@ TEST(VulkanPipeline, DispatchHelperRejectsMismatches) {
   };
   s = batch->dispatch("saxpy", {*a, *b}, WrongParams{64, 0, 0}, {1, 1, 1});
   ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.error().message.find("params of 12 bytes, the shader expects 8"), std::string::npos) << s.error().message;
+  EXPECT_NE(s.error().message.find("params of 12 bytes, the shader expects 8"), std::string::npos)
+      << s.error().message;
 
   s = batch->dispatch("saxpy", {*a, *b}, params, {ctx.limits().max_workgroup_count[0] + 1u, 1, 1});
   ASSERT_FALSE(s.ok());
@@ -180,7 +182,8 @@ TEST(VulkanPipeline, DispatchHelperRejectsMismatches) {
 
   s = batch->dispatch("no_such_kernel", {*a, *b}, params, {1, 1, 1});
   ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.error().message.find("no compiled shader named 'no_such_kernel'"), std::string::npos) << s.error().message;
+  EXPECT_NE(s.error().message.find("no compiled shader named 'no_such_kernel'"), std::string::npos)
+      << s.error().message;
 
   // Nothing bad was recorded: the batch still runs.
   EXPECT_TRUE(batch->submit_and_wait().ok());
