@@ -62,6 +62,7 @@ class ColorScale {
   const Colormap& colormap() const { return Colormap::get(kind_); }
   bool diverging() const { return kind_ == ColormapKind::Diverging; }
   bool log_scale() const { return log_; }
+  double symlog_threshold() const { return symlog_c_; }  // diverging log: linear below this
   // The range the colours span (after symmetrisation and the log floor).
   double lo() const { return lo_; }
   double hi() const { return hi_; }

@@ -15,6 +15,13 @@ using namespace tl::render;
 
 namespace {
 
+// Built with += : GCC 12 warns (-Wrestrict, a false positive) on "literal" + std::string&&.
+std::string label(const char* prefix, int k) {
+  std::string s(prefix);
+  s += std::to_string(k);
+  return s;
+}
+
 tl::Map sample_map(bool is_signed) {
   tl::Map m;
   m.values.resize(3, 3);
@@ -96,7 +103,7 @@ class TestFigure : public QObject {
     const int n = 300;
     map.values = Eigen::MatrixXd::Zero(n, n);
     map.values(n - 2, n - 3) = 1.0;  // away from the frame drawn around the cells
-    for (int i = 0; i < n; ++i) map.row_labels.push_back("t" + std::to_string(i));
+    for (int i = 0; i < n; ++i) map.row_labels.push_back(label("t", i));
     map.col_labels = map.row_labels;
     FigureInput in;
     in.map = &map;

@@ -7,12 +7,19 @@ using namespace tl::render;
 
 namespace {
 
+// Built with += : GCC 12 warns (-Wrestrict, a false positive) on "literal" + std::string&&.
+std::string label(const char* prefix, int k) {
+  std::string s(prefix);
+  s += std::to_string(k);
+  return s;
+}
+
 tl::Map make_map(const Eigen::MatrixXd& v, bool is_signed = false) {
   tl::Map m;
   m.values = v;
   m.is_signed = is_signed;
-  for (int i = 0; i < v.rows(); ++i) m.row_labels.push_back("r" + std::to_string(i));
-  for (int j = 0; j < v.cols(); ++j) m.col_labels.push_back("c" + std::to_string(j));
+  for (int i = 0; i < v.rows(); ++i) m.row_labels.push_back(label("r", i));
+  for (int j = 0; j < v.cols(); ++j) m.col_labels.push_back(label("c", j));
   return m;
 }
 
