@@ -25,15 +25,25 @@ AnalysisSession open_session(const AnalysisOptions& o) {
   s.tokenizer = o.model.load_tokenizer_for(o.input);
   s.input = prepare_input(o.input, s.tokenizer.get(), *s.model);
   s.trace = run_forward(*s.model, s.input, o.fp64 ? Precision::Float64 : Precision::Float32);
-  gpu::BackendRequest br;
+  gpu::BackendRequest& br = s.backend_request;
   br.prefer_gpu = !o.device.empty() && o.device != "cpu" && !o.fp64;
   if (br.prefer_gpu && o.device != "gpu") br.device.device = o.device;
   br.precision = o.fp64 ? Precision::Float64 : Precision::Float32;
-  gpu::BackendSelection sel = gpu::select_backend(br);
-  s.backend = std::move(sel.backend);
-  s.backend_note = sel.note;
-  if (!o.quiet && !o.device.empty()) std::fprintf(stderr, "%s\n", s.backend_note.c_str());
+  s.backend = gpu::select_backend(br);
+  s.quiet = o.quiet;
+  if (!o.quiet && !o.device.empty()) std::fprintf(stderr, "%s\n", s.backend.note.c_str());
   return s;
+}
+
+Result<MethodOutput> AnalysisSession::compute(std::string_view method, const MethodRequest& req, Progress* progress) {
+  const bool was_gpu = backend.gpu;
+  auto result = gpu::run_with_cpu_fallback(backend, backend_request, [&](Backend& b) {
+    MethodInputs in = inputs();
+    in.backend = &b;
+    return compute_method(method, in, req, progress);
+  });
+  if (was_gpu && !backend.gpu && !quiet) std::fprintf(stderr, "%s\n", backend.note.c_str());
+  return result;
 }
 
 MethodInputs AnalysisSession::inputs() const {
@@ -43,7 +53,7 @@ MethodInputs AnalysisSession::inputs() const {
   in.input = input.forward;
   in.tokenizer = tokenizer.get();
   in.text = input.text;
-  in.backend = backend.get();
+  in.backend = backend.backend.get();
   return in;
 }
 

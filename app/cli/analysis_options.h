@@ -5,6 +5,7 @@
 
 #include "app/cli/cli_common.h"
 #include "core/backend/backend.h"
+#include "core/gpu/vulkan_backend.h"
 #include "core/methods/registry.h"
 
 namespace tl::cli {
@@ -29,8 +30,12 @@ struct AnalysisSession {
   std::unique_ptr<Tokenizer> tokenizer;
   PreparedInput input;
   Trace trace;
-  std::unique_ptr<Backend> backend;
-  std::string backend_note;  // which backend, and why not the GPU
+  gpu::BackendRequest backend_request;
+  gpu::BackendSelection backend;  // backend.note: which backend, and why not the GPU
+  bool quiet = false;
+  // Runs compute_method on the selected backend; a GPU failure mid-run (device lost, out of
+  // device memory) redoes it on the CPU and says why on stderr.
+  Result<MethodOutput> compute(std::string_view method, const MethodRequest& req, Progress* progress);
   MethodInputs inputs() const;
   MethodRequest request(const AnalysisOptions& o) const;
 };

@@ -94,7 +94,7 @@ void write_outputs(const std::filesystem::path& out, const std::vector<Map>& map
       arr.push_back(mj);
     }
     j["maps"] = arr;
-    j["backend"] = s.backend->name();
+    j["backend"] = s.backend.backend->name();
     auto st = write_text_atomic(out, j.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
     if (!st) throw CliError(st.error().message);
     return;
@@ -123,7 +123,7 @@ void register_analyze(CLI::App& app) {
     MethodRequest req = s.request(opts->a);
     req.head = opts->head;
     TerminalProgress progress(opts->a.quiet);
-    Result<MethodOutput> r = compute_method(opts->method, s.inputs(), req, &progress);
+    Result<MethodOutput> r = s.compute(opts->method, req, &progress);
     if (!r) throw CliError(r.error().message);
     if (r->maps.empty()) throw CliError(opts->method + " produced no map");
     for (Map& m : r->maps) {
@@ -161,7 +161,7 @@ void register_block(CLI::App& app) {
     MethodRequest req = s.request(opts->a);
     req.pair = std::make_pair(p[0], p[1]);
     TerminalProgress progress(opts->a.quiet);
-    Result<MethodOutput> r = compute_method(opts->true_jacobian ? "jacobian" : "tensorlens", s.inputs(), req, &progress);
+    Result<MethodOutput> r = s.compute(opts->true_jacobian ? "jacobian" : "tensorlens", req, &progress);
     if (!r) throw CliError(r.error().message);
     if (!r->block) throw CliError("no block was produced");
     const MatD& b = *r->block;
