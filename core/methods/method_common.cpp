@@ -55,7 +55,14 @@ ForwardInput forward_input(const MethodInputs& in) {
 
 std::vector<std::string> token_labels(const MethodInputs& in) {
   std::vector<std::string> labels;
-  for (int id : in.trace->ids) labels.push_back(in.tokenizer ? in.tokenizer->display_token(id) : "#" + std::to_string(id));
+  for (int id : in.trace->ids) {
+    if (in.tokenizer) {
+      labels.push_back(in.tokenizer->display_token(id));
+    } else {
+      labels.emplace_back("#");  // appended, not "#" + s: GCC 12 warns (-Wrestrict) on that form
+      labels.back() += std::to_string(id);
+    }
+  }
   return labels;
 }
 
