@@ -50,6 +50,8 @@ int TokenChips::heightForWidth(int width) const {
   return rects.empty() ? fm.height() + 2 * kPadY + 2 * kMargin : rects.back().bottom() + 1 + kMargin;
 }
 
+int TokenChips::rowPitch() const { return QFontMetrics(font(), this).height() + 2 * kPadY + kGapY; }
+
 QSize TokenChips::sizeHint() const { return {400, heightForWidth(width() > 0 ? width() : 400)}; }
 QSize TokenChips::minimumSizeHint() const { return {100, heightForWidth(width() > 0 ? width() : 400)}; }
 
@@ -57,6 +59,7 @@ void TokenChips::relayout() {
   rects_ = layoutFor(width());
   updateGeometry();
   update();
+  emit layoutChanged();
 }
 
 void TokenChips::resizeEvent(QResizeEvent*) { relayout(); }

@@ -20,6 +20,10 @@ class TokenChips : public QWidget {
   // Index of the chip under a widget point, -1 if none (tests).
   int chipAt(QPoint pos) const;
   QRect chipRect(int index) const;
+  int rowPitch() const;  // height of one row of chips with the gap below it
+
+ signals:
+  void layoutChanged();  // chips were laid out again (new tokens or a new width)
 
  protected:
   void paintEvent(QPaintEvent* event) override;
