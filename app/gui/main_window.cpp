@@ -3,17 +3,20 @@
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
+#include <QDir>
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QProgressBar>
+#include <QRegularExpression>
 #include <QSettings>
 #include <QStatusBar>
 #include <QToolButton>
 #include <QVBoxLayout>
 
+#include "app/gui/export_dialog.h"
 #include "app/gui/heatmap_view.h"
 #include "app/gui/item_models.h"
 #include "app/gui/panels.h"
@@ -153,29 +156,28 @@ void MainWindow::showMap() {
   heatmap_->setSelection(context_->selectedRow(), context_->selectedCol());
 }
 
-Status MainWindow::exportView(const QString& path, bool overwrite) {
+Status MainWindow::exportView(const QString& path, const render::ExportOptions& options) {
   const auto map = context_->map();
   if (!map) return make_error("nothing to export: no map yet");
   render::FigureInput in;
   in.map = map.get();
   in.style = context_->effectiveStyle();
   in.special = context_->specialTokens();
-  render::ExportOptions options;
-  options.overwrite = overwrite;
   return render::export_figure(path.toStdString(), in, options);
 }
 
 void MainWindow::exportViewInteractive() {
-  if (!context_->map()) {
+  const auto map = context_->map();
+  if (!map) {
     status_text_->setText(tr("Nothing to export yet."));
     return;
   }
-  // The dialog asks before replacing a file, so an accepted name may be overwritten.
-  const QString path = QFileDialog::getSaveFileName(this, tr("Export view"), QStringLiteral("tensorlens.png"),
-                                                    tr("PNG image (*.png);;SVG drawing (*.svg);;PDF document (*.pdf)"));
-  if (path.isEmpty()) return;
-  const Status s = exportView(path, true);
-  status_text_->setText(s ? tr("Exported %1 (and %1.provenance.json)").arg(path)
+  QString suggestion = QString::fromStdString(map->provenance.method + " " + map->provenance.layers + ".png");
+  suggestion.replace(QRegularExpression(QStringLiteral("[^A-Za-z0-9._-]+")), QStringLiteral("_"));
+  ExportDialog dialog(QDir::current().filePath(suggestion), this);
+  if (dialog.exec() != QDialog::Accepted) return;
+  const Status s = exportView(dialog.path(), dialog.options());
+  status_text_->setText(s ? tr("Exported %1 (and %1.provenance.json)").arg(dialog.path())
                           : tr("Export failed: %1").arg(QString::fromStdString(s.error().message)));
 }
 

@@ -5,6 +5,7 @@
 #include <QMainWindow>
 
 #include "app/gui/app_context.h"
+#include "render/export.h"
 
 class QLabel;
 class QProgressBar;
@@ -31,7 +32,7 @@ class MainWindow : public QMainWindow {
   MapControls* mapControls() const { return controls_; }
 
   // Exports the current map as a figure (format from the extension) with its provenance file.
-  Status exportView(const QString& path, bool overwrite);
+  Status exportView(const QString& path, const render::ExportOptions& options);
 
  protected:
   void closeEvent(QCloseEvent* event) override;

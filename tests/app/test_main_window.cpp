@@ -2,6 +2,9 @@
 // the map with tooltips, selection by mouse and keyboard reaches the context and the chips,
 // zoom keeps the view consistent, and exporting the view writes a figure and its provenance.
 #include <QComboBox>
+#include <QDialogButtonBox>
+#include <QLineEdit>
+#include <QPushButton>
 #include <QPlainTextEdit>
 #include <QSignalSpy>
 #include <QSpinBox>
@@ -10,6 +13,7 @@
 #include <filesystem>
 
 #include "app/gui/app_context.h"
+#include "app/gui/export_dialog.h"
 #include "app/gui/heatmap_view.h"
 #include "app/gui/main_window.h"
 #include "app/gui/panels.h"
@@ -144,16 +148,34 @@ class TestMainWindow : public QObject {
   void exportView() {
     QTemporaryDir dir;
     const QString png = dir.filePath("view.png");
-    QVERIFY(window_->exportView(png, false).ok());
+    tl::render::ExportOptions options;
+    options.size = QSize(800, 600);
+    options.dpi = 200;
+    QVERIFY(window_->exportView(png, options).ok());
     QVERIFY(QFileInfo::exists(png));
     QVERIFY(QFileInfo::exists(png + ".provenance.json"));
-    QVERIFY(!window_->exportView(png, false).ok());  // no silent overwrite
-    QVERIFY(window_->exportView(dir.filePath("view.svg"), false).ok());
+    QCOMPARE(QImage(png).size(), QSize(800, 600));
+    QVERIFY(!window_->exportView(png, options).ok());  // no silent overwrite
+    options.overwrite = true;
+    QVERIFY(window_->exportView(png, options).ok());
+    QVERIFY(window_->exportView(dir.filePath("view.svg"), options).ok());
     QFile svg(dir.filePath("view.svg"));
     QVERIFY(svg.open(QIODevice::ReadOnly));
     const QByteArray text = svg.readAll();
     QVERIFY(text.contains(context_->map()->provenance.method.c_str()));
     QVERIFY(text.contains(">saw<") || text.contains(" saw<"));
+  }
+  void exportDialog() {
+    ExportDialog dialog(QStringLiteral("/tmp/figure.svg"));
+    dialog.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+    const auto o = dialog.options();
+    QVERIFY(!o.overwrite);  // never by default
+    QCOMPARE(o.size, tl::render::ExportOptions{}.size);
+    auto* ok = dialog.findChild<QDialogButtonBox*>()->button(QDialogButtonBox::Ok);
+    QVERIFY(ok->isEnabled());
+    dialog.findChild<QLineEdit*>()->setText(QStringLiteral("/tmp/figure.bmp"));
+    QVERIFY(!ok->isEnabled());  // unknown format
   }
 };
 
