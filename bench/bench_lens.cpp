@@ -4,6 +4,8 @@
 // time, "% peak" against this machine's fp32 FMA peak measured at start-up (all threads), beside
 // the GFLOP/s of one large Eigen GEMM through the backend. Peak memory is the process's resident
 // high-water mark during the case (VmHWM after resetting it), next to the planner's estimate.
+// "cpu/t" is process CPU time over wall time (about the thread count on an idle machine; lower
+// means the machine was busy and wall times are inflated).
 //
 // Usage: bench_lens [--model stories|gpt2|all] [--n 16,32] [--method tensorlens,tensorlens-in,...|all]
 //                   [--strategy auto,full,column-slices,input-contracted,row-slices|all]
@@ -13,6 +15,7 @@
 #include <immintrin.h>
 
 #include <chrono>
+#include <ctime>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -194,15 +197,17 @@ void run_case(const Model& model, const Trace& trace, LensMethod method, Strateg
   }
   reset_peak_rss();
   const auto t0 = Clock::now();
+  const std::clock_t c0 = std::clock();
   auto map = lens::compute_map(model, trace, req, be);
   const double s = seconds_since(t0);
+  const double cpu = double(std::clock() - c0) / CLOCKS_PER_SEC;
   if (!map) {
     std::printf("error: %s\n", map.error().message.c_str());
     return;
   }
   const double gflops = est->flops / s / 1e9;
-  std::printf("%-16s %5d %3d %-5s %10.3g %9.3f %8.1f %6.1f%% %9.1f %9.1f\n", to_string(est->strategy), est->passes,
-              est->sources_per_pass, est->fused ? "yes" : "no", est->flops, s, gflops,
+  std::printf("%-16s %5d %3d %-5s %10.3g %9.3f %7.2f %8.1f %6.1f%% %9.1f %9.1f\n", to_string(est->strategy), est->passes,
+              est->sources_per_pass, est->fused ? "yes" : "no", est->flops, s, cpu / s, gflops,
               peak_gflops > 0 ? 100 * gflops / peak_gflops : 0.0, double(est->peak_bytes) / (1 << 20), peak_rss_mib());
   std::fflush(stdout);
 }
@@ -217,8 +222,9 @@ int main(int argc, char** argv) {
   const double gemm = backend_gemm_gflops(be);
   std::printf("CPU backend, %d threads. fp32 FMA peak %.1f GFLOP/s; backend GEMM 4096x768x3072: %.1f GFLOP/s (%.0f%%)\n\n",
               be.threads(), peak, gemm, peak > 0 ? 100 * gemm / peak : 0.0);
-  std::printf("%-18s %4s  %-17s %-16s %-16s %5s %3s %-5s %10s %9s %8s %7s %9s %9s\n", "model", "N", "method", "requested",
-              "strategy", "pass", "tok", "fused", "FLOP", "time s", "GFLOP/s", "%peak", "est MiB", "RSS MiB");
+  std::printf("%-18s %4s  %-17s %-16s %-16s %5s %3s %-5s %10s %9s %7s %8s %7s %9s %9s\n", "model", "N", "method",
+              "requested", "strategy", "pass", "tok", "fused", "FLOP", "time s", "cpu/t", "GFLOP/s", "%peak", "est MiB",
+              "RSS MiB");
   for (const std::string& name : opt.models) {
     auto model = make_model(name);
     if (!model) return 1;

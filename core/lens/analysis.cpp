@@ -248,17 +248,12 @@ Result<std::vector<Map>> compute_scopes(const Model& model, const Trace& trace, 
     if (!seg) return seg.error();
     const LensSegment& segment = seg.value();
 
-    // Biases first (one row per token, unfused), so its memory is gone before the main plan runs.
-    std::vector<MatD> bias;
-    {
-      PropagationOptions bias_opts{req.precision, req.gated, false, false};
-      Propagator bias_prop(backend, model, trace, segment, bias_opts);
-      if (auto st = run_bias_pass(bias_prop, job.at, bias); !st) return st.error();
-    }
-
-    ReductionInputs in{req.method, segment.inputs, out.directions};
     PropagationOptions opts{req.precision, req.gated, plan.fused, plan.keep_blocks};
     Propagator prop(backend, model, trace, segment, opts);
+    // Biases first (one row per token): this also builds the block factors the plan reuses.
+    std::vector<MatD> bias;
+    if (auto st = run_bias_pass(prop, job.at, bias); !st) return st.error();
+    ReductionInputs in{req.method, segment.inputs, out.directions};
     ProgressSlice slice(progress, double(jk) / jobs.size(), double(jk + 1) / jobs.size());
     std::vector<MatD> values;
     if (forward) {

@@ -25,8 +25,6 @@ int TokenStep::width() const { return w_in.size() ? static_cast<int>(w_in.cols()
 
 namespace {
 
-MatD to_double(const MatF& m) { return m.cast<double>(); }
-
 // Row vector [1, n] of a float vector, or zeros when the vector is empty (no bias).
 Eigen::RowVectorXd row_or_zero(const VecF& v, Eigen::Index n) {
   if (v.size() == 0) return Eigen::RowVectorXd::Zero(n);
@@ -66,18 +64,22 @@ Status check_vec(const VecD& v, Eigen::Index n, const std::string& what) {
 
 }  // namespace
 
-MatD fold_norm(NormKind kind, const VecF& gamma, const MatD& w) {
-  const VecD g = gamma.cast<double>();
-  MatD p = w.size() ? MatD(g.asDiagonal() * w) : MatD(g.asDiagonal());
+void fold_norm_in_place(NormKind kind, const VecF& gamma, MatD& w) {
+  w = gamma.cast<double>().asDiagonal() * w;
   if (kind == NormKind::LayerNorm) {
     // C M = M - 1 mean_rows(M): centring, without forming C.
-    const Eigen::RowVectorXd mean = p.colwise().mean();
-    p.rowwise() -= mean;
+    const Eigen::RowVectorXd mean = w.colwise().mean();
+    w.rowwise() -= mean;
   }
+}
+
+MatD fold_norm(NormKind kind, const VecF& gamma, const MatD& w) {
+  MatD p = w.size() ? w : MatD::Identity(gamma.size(), gamma.size());
+  fold_norm_in_place(kind, gamma, p);
   return p;
 }
 
-Result<BlockOperator> build_block_operator(const Model& model, const Trace& trace, int layer, GatedFfn gated) {
+Status fill_block_operator(const Model& model, const Trace& trace, int layer, GatedFfn gated, BlockOperator& op) {
   const ModelSpec& spec = model.spec;
   if (layer < 1 || layer > trace.num_layers() || layer > static_cast<int>(model.weights.blocks.size())) {
     return make_error("lens: block " + std::to_string(layer) + " out of range 1.." + std::to_string(trace.num_layers()));
@@ -104,28 +106,31 @@ Result<BlockOperator> build_block_operator(const Model& model, const Trace& trac
                       std::to_string(h));
   }
 
-  BlockOperator op;
+  // Every matrix is assigned into `op`'s existing storage (same shapes block after block), so
+  // rebuilding a block reuses memory instead of faulting in fresh pages.
   op.layer = layer;
   op.topology = spec.topology;
+  const bool post = spec.topology == Topology::PostNorm;
+  const bool layer_norm = spec.norm == NormKind::LayerNorm;
 
   // ---- attention ----
   AttentionOperator& at = op.attention;
   at.shape = HeadShape{h, kv, hd};
-  const MatD w_v = to_double(bw.attn.v.W);
+  at.w_v = bw.attn.v.W.cast<double>();
   Eigen::RowVectorXd v_bias = row_or_zero(bw.attn.v.b, kv * hd);
-  if (spec.topology == Topology::PostNorm) {
-    at.w_v = w_v;
+  if (post) {
+    at.pre_scale.resize(0);
   } else {
-    at.w_v = fold_norm(spec.norm, bw.ln1.gamma, w_v);
+    if (layer_norm && bw.ln1.beta.size()) v_bias += bw.ln1.beta.cast<double>().transpose() * at.w_v;
+    fold_norm_in_place(spec.norm, bw.ln1.gamma, at.w_v);
     at.pre_scale = bt.ln1_inv_scale;
-    if (spec.norm == NormKind::LayerNorm && bw.ln1.beta.size()) v_bias += bw.ln1.beta.cast<double>().transpose() * w_v;
   }
   at.probs.resize(std::int64_t(h) * n, n);
   for (int hh = 0; hh < h; ++hh) {
     if (auto st = check_shape(bt.attn_probs[hh], n, n, where + "attention probabilities"); !st) return st.error();
     at.probs.middleRows(std::int64_t(hh) * n, n) = bt.attn_probs[hh];
   }
-  at.w_o = to_double(bw.attn.o.W);
+  at.w_o = bw.attn.o.W.cast<double>();
   // Affine part: the value bias mixed by A (rows of A sum to 1 except where fully masked, so mix
   // it exactly), then the output projection and its bias.
   MatD ctx_bias = MatD::Zero(n, std::int64_t(h) * hd);
@@ -134,61 +139,64 @@ Result<BlockOperator> build_block_operator(const Model& model, const Trace& trac
     const VecD rowsum = bt.attn_probs[hh].rowwise().sum();
     ctx_bias.middleCols(std::int64_t(hh) * hd, hd) = rowsum * v_bias.segment(std::int64_t(g) * hd, hd);
   }
-  at.bias = ctx_bias * at.w_o;
+  at.bias.noalias() = ctx_bias * at.w_o;
   at.bias.rowwise() += row_or_zero(bw.attn.o.b, d);
 
   // ---- FFN: which factor stays linear and what is frozen (TENSORLENS.md §2) ----
-  MatD w1;
-  Eigen::RowVectorXd b1;
-  MatD coef;
-  MatD w2 = to_double(bw.ffn.down.W);
-  if (!spec.gated_ffn) {
-    w1 = to_double(bw.ffn.up.W);
-    b1 = row_or_zero(bw.ffn.up.b, f);
-    coef = bt.ffn_ratio;
-  } else {
-    const MatD gate_value = bt.ffn_pre.cwiseProduct(bt.ffn_ratio);  // G = act(z_g) = z_g Phi(z_g)
-    const MatD up_ratio = bt.ffn_ratio.cwiseProduct(bt.ffn_up);     // Phi(z_g) U
-    const MatD wu = to_double(bw.ffn.up.W), wg = to_double(bw.ffn.gate.W);
-    const Eigen::RowVectorXd bu = row_or_zero(bw.ffn.up.b, f), bg = row_or_zero(bw.ffn.gate.b, f);
-    switch (gated) {
-      case GatedFfn::Gate: w1 = wu; b1 = bu; coef = gate_value; break;
-      case GatedFfn::Up: w1 = wg; b1 = bg; coef = up_ratio; break;
-      case GatedFfn::Symmetric:
-        w1.resize(d, 2 * f);
-        w1 << wu, wg;
-        b1.resize(2 * f);
-        b1 << bu, bg;
-        coef.resize(n, 2 * f);
-        coef << 0.5 * gate_value, 0.5 * up_ratio;
-        w2 = MatD(2 * f, d);
-        w2 << to_double(bw.ffn.down.W), to_double(bw.ffn.down.W);
-        break;
-    }
-  }
-  const Eigen::RowVectorXd b2 = row_or_zero(bw.ffn.down.b, d);
-
-  TokenStep ffn;
+  op.steps.resize(post ? 3 : 1);
+  TokenStep& ffn = op.steps[post ? 1 : 0];
   ffn.residual = true;
-  ffn.coef = coef;
-  ffn.w_out = w2;
-  if (spec.topology == Topology::PostNorm) {
-    ffn.w_in = w1;
+  Eigen::RowVectorXd b1;
+  const GatedFfn option = spec.gated_ffn ? gated : GatedFfn::Gate;
+  if (!spec.gated_ffn) {
+    ffn.w_in = bw.ffn.up.W.cast<double>();
+    b1 = row_or_zero(bw.ffn.up.b, f);
+    ffn.coef = bt.ffn_ratio;
+  } else if (option == GatedFfn::Gate) {  // G = act(z_g) = z_g Phi(z_g) frozen
+    ffn.w_in = bw.ffn.up.W.cast<double>();
+    b1 = row_or_zero(bw.ffn.up.b, f);
+    ffn.coef = bt.ffn_pre.cwiseProduct(bt.ffn_ratio);
+  } else if (option == GatedFfn::Up) {  // Phi(z_g) and U frozen
+    ffn.w_in = bw.ffn.gate.W.cast<double>();
+    b1 = row_or_zero(bw.ffn.gate.b, f);
+    ffn.coef = bt.ffn_ratio.cwiseProduct(bt.ffn_up);
+  } else {  // the mean of both: [Wu | Wg], coefficients halved, Wd stacked twice
+    ffn.w_in.resize(d, 2 * f);
+    ffn.w_in.leftCols(f) = bw.ffn.up.W.cast<double>();
+    ffn.w_in.rightCols(f) = bw.ffn.gate.W.cast<double>();
+    b1.resize(2 * f);
+    b1 << row_or_zero(bw.ffn.up.b, f), row_or_zero(bw.ffn.gate.b, f);
+    ffn.coef.resize(n, 2 * f);
+    ffn.coef.leftCols(f) = 0.5 * bt.ffn_pre.cwiseProduct(bt.ffn_ratio);
+    ffn.coef.rightCols(f) = 0.5 * bt.ffn_ratio.cwiseProduct(bt.ffn_up);
+  }
+  if (option == GatedFfn::Symmetric && spec.gated_ffn) {
+    ffn.w_out.resize(2 * f, d);
+    ffn.w_out.topRows(f) = bw.ffn.down.W.cast<double>();
+    ffn.w_out.bottomRows(f) = bw.ffn.down.W.cast<double>();
   } else {
-    ffn.w_in = fold_norm(spec.norm, bw.ln2.gamma, w1);
+    ffn.w_out = bw.ffn.down.W.cast<double>();
+  }
+  if (post) {
+    ffn.scale.resize(0);
+  } else {
+    if (layer_norm && bw.ln2.beta.size()) b1 += bw.ln2.beta.cast<double>().transpose() * ffn.w_in;
+    fold_norm_in_place(spec.norm, bw.ln2.gamma, ffn.w_in);
     ffn.scale = bt.ln2_inv_scale;
-    if (spec.norm == NormKind::LayerNorm && bw.ln2.beta.size()) b1 += bw.ln2.beta.cast<double>().transpose() * w1;
   }
-  ffn.bias = (coef.array().rowwise() * b1.array()).matrix() * w2;
-  ffn.bias.rowwise() += b2;
+  ffn.bias.noalias() = (ffn.coef.array().rowwise() * b1.array()).matrix() * ffn.w_out;
+  ffn.bias.rowwise() += row_or_zero(bw.ffn.down.b, d);
 
-  if (spec.topology == Topology::PostNorm) {
-    op.steps.push_back(norm_step(spec.norm, bw.ln1, bt.ln1_inv_scale, n));
-    op.steps.push_back(std::move(ffn));
-    op.steps.push_back(norm_step(spec.norm, bw.ln2, bt.ln2_inv_scale, n));
-  } else {
-    op.steps.push_back(std::move(ffn));
+  if (post) {
+    op.steps[0] = norm_step(spec.norm, bw.ln1, bt.ln1_inv_scale, n);
+    op.steps[2] = norm_step(spec.norm, bw.ln2, bt.ln2_inv_scale, n);
   }
+  return Status::Ok();
+}
+
+Result<BlockOperator> build_block_operator(const Model& model, const Trace& trace, int layer, GatedFfn gated) {
+  BlockOperator op;
+  if (auto st = fill_block_operator(model, trace, layer, gated, op); !st) return st.error();
   return op;
 }
 

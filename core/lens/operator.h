@@ -91,6 +91,8 @@ struct LensSegment {
 
 // The block operator of block `layer` (1-based) at the trace's operating point.
 Result<BlockOperator> build_block_operator(const Model& model, const Trace& trace, int layer, GatedFfn gated);
+// The same, written into `op` reusing its storage (blocks of one model have equal shapes).
+Status fill_block_operator(const Model& model, const Trace& trace, int layer, GatedFfn gated, BlockOperator& op);
 
 // The segment from block `first` to block `last` (1-based, inclusive), with the In end and, when
 // `through_final_norm`, the family's final norm (no-op for BERT/RoBERTa, which have none).
@@ -105,5 +107,6 @@ MatD apply_block_reference(const BlockOperator& block, const MatD& x, bool add_b
 // LayerNorm / RMSNorm's frozen linear part, folded into a following weight: returns P W where
 // P = C diag(gamma) (LayerNorm) or diag(gamma) (RMSNorm); W empty means P itself.
 MatD fold_norm(NormKind kind, const VecF& gamma, const MatD& w);
+void fold_norm_in_place(NormKind kind, const VecF& gamma, MatD& w);
 
 }  // namespace tl::lens

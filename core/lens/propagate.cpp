@@ -46,37 +46,52 @@ void check_cancel(Progress* progress) {
 Propagator::Propagator(Backend& backend, const Model& model, const Trace& trace, const LensSegment& segment,
                        const PropagationOptions& options)
     : backend_(backend), model_(model), trace_(trace), segment_(segment), options_(options),
-      work_(std::make_unique<Workspace>()) {
+      work_(std::make_unique<Workspace>()), host_(std::make_unique<BlockOperator>()) {
   blocks_.resize(segment.last_layer - segment.first_layer + 1);
 }
 
 Propagator::~Propagator() = default;
 
 Result<Buffer> Propagator::upload(const MatD& m) {
-  auto r = backend_.allocate(m.rows(), m.cols(), options_.precision);
-  if (!r) return r.error();
-  if (m.size()) backend_.upload_rows(m, *r.value());
-  return r;
+  Buffer b;
+  if (auto st = upload_into(m, b); !st) return st.error();
+  return b;
 }
 
-Result<Buffer> Propagator::upload(const VecD& v) { return upload(MatD(v)); }
-
-Result<Propagator::DeviceStep> Propagator::upload_step(const TokenStep& step) {
-  DeviceStep ds;
-  ds.residual = step.residual;
-  ds.width = step.width();
-  auto put = [&](const auto& host, Buffer& dst) -> Status {
-    if (host.size() == 0) return Status::Ok();
-    auto r = upload(host);
+// Writes into the existing buffer when the shape matches (no new allocation), else replaces it;
+// an empty host matrix clears it (the factor is absent).
+Status Propagator::upload_into(const MatD& m, Buffer& dst) {
+  if (m.size() == 0) {
+    dst.reset();
+    return Status::Ok();
+  }
+  if (!dst || dst->rows() != m.rows() || dst->cols() != m.cols()) {
+    dst.reset();
+    auto r = backend_.allocate(m.rows(), m.cols(), options_.precision);
     if (!r) return r.error();
     dst = std::move(r.value());
-    return Status::Ok();
-  };
-  for (auto st : {put(step.scale, ds.scale), put(step.w_in, ds.w_in), put(step.coef, ds.coef),
-                  put(step.w_out, ds.w_out), put(step.bias, ds.bias)}) {
-    if (!st) return st.error();
   }
-  return ds;
+  backend_.upload_rows(m, *dst);
+  return Status::Ok();
+}
+
+Status Propagator::upload_step(const TokenStep& step, DeviceStep& ds) {
+  ds.residual = step.residual;
+  ds.width = step.width();
+  ds.k_stack.reset();
+  for (auto st : {upload_into(step.scale, ds.scale), upload_into(step.w_in, ds.w_in), upload_into(step.coef, ds.coef),
+                  upload_into(step.w_out, ds.w_out), upload_into(step.bias, ds.bias)}) {
+    if (!st) return st;
+  }
+  return Status::Ok();
+}
+
+Status Propagator::upload_steps(const std::vector<TokenStep>& host, std::vector<DeviceStep>& dev) {
+  dev.resize(host.size());
+  for (std::size_t i = 0; i < host.size(); ++i) {
+    if (auto st = upload_step(host[i], dev[i]); !st) return st;
+  }
+  return Status::Ok();
 }
 
 Result<StreamState> Propagator::make_state(std::vector<std::int64_t> counts, bool bias_row) {
@@ -181,8 +196,8 @@ Status Propagator::build_fused(const std::vector<TokenStep>& host_steps, DeviceB
   StreamState& k = ks.value();
   const TokenStep& first = host_steps.front();
   const MatD eye = MatD::Identity(d, d);
-  auto first_dev = upload_step(first);
-  if (!first_dev) return first_dev.error();
+  DeviceStep first_dev;
+  if (auto st = upload_step(first, first_dev); !st) return st;
   if (first.residual) {
     auto z = backend_.allocate(std::int64_t(n) * d, first.width(), options_.precision);
     if (!z) return z.error();
@@ -190,22 +205,22 @@ Status Propagator::build_fused(const std::vector<TokenStep>& host_steps, DeviceB
       backend_.upload_rows(first.w_in, *z.value(), std::int64_t(t) * d);
       backend_.upload_rows(eye, *k.x, std::int64_t(t) * d);
     }
-    if (first_dev->scale) backend_.scale_rows(*z.value(), k.layout, *first_dev->scale);
-    if (first_dev->coef) backend_.scale_columns(*z.value(), k.layout, *first_dev->coef);
-    backend_.gemm(*z.value(), *first_dev->w_out, false, *k.x, true);
+    if (first_dev.scale) backend_.scale_rows(*z.value(), k.layout, *first_dev.scale);
+    if (first_dev.coef) backend_.scale_columns(*z.value(), k.layout, *first_dev.coef);
+    backend_.gemm(*z.value(), *first_dev.w_out, false, *k.x, true);
   } else {
     for (int t = 0; t < n; ++t) backend_.upload_rows(first.w_in.size() ? first.w_in : eye, *k.x, std::int64_t(t) * d);
-    if (first_dev->scale) backend_.scale_rows(*k.x, k.layout, *first_dev->scale);
-    if (first_dev->coef) backend_.scale_columns(*k.x, k.layout, *first_dev->coef);
+    if (first_dev.scale) backend_.scale_rows(*k.x, k.layout, *first_dev.scale);
+    if (first_dev.coef) backend_.scale_columns(*k.x, k.layout, *first_dev.coef);
   }
   // The rest run on their own scratch (N*D rows), which must not replace the main workspace.
   Workspace main = std::move(*work_);
   *work_ = Workspace{};
   Status status;
   for (std::size_t i = 1; i < host_steps.size() && status.ok(); ++i) {
-    auto ds = upload_step(host_steps[i]);
-    if (!ds) status = ds.error();
-    else status = forward_step(ds.value(), k);
+    DeviceStep ds;
+    status = upload_step(host_steps[i], ds);
+    if (status) status = forward_step(ds, k);
   }
   *work_ = std::move(main);
   if (!status) return status;
@@ -224,32 +239,22 @@ Status Propagator::build_fused(const std::vector<TokenStep>& host_steps, DeviceB
 Result<std::shared_ptr<Propagator::DeviceBlock>> Propagator::device_block(int layer) {
   auto& slot = blocks_[layer - segment_.first_layer];
   if (slot) return slot;
-  auto host = build_block_operator(model_, trace_, layer, options_.gated);
-  if (!host) return host.error();
-  const BlockOperator& op = host.value();
-  auto block = std::make_shared<DeviceBlock>();
+  if (auto st = fill_block_operator(model_, trace_, layer, options_.gated, *host_); !st) return st.error();
+  const BlockOperator& op = *host_;
+  // Without keep_blocks one transient block is refilled in place for every layer.
+  std::shared_ptr<DeviceBlock> block = options_.keep_blocks ? std::make_shared<DeviceBlock>() : transient_;
+  if (!block) block = transient_ = std::make_shared<DeviceBlock>();
   block->topology = op.topology;
   block->shape = op.attention.shape;
   const AttentionOperator& at = op.attention;
-  for (auto [src, dst] : {std::pair<const MatD*, Buffer*>{&at.w_v, &block->w_v}, {&at.probs, &block->probs},
-                          {&at.w_o, &block->w_o}, {&at.bias, &block->attn_bias}}) {
-    auto r = upload(*src);
-    if (!r) return r.error();
-    *dst = std::move(r.value());
-  }
-  if (at.pre_scale.size()) {
-    auto r = upload(at.pre_scale);
-    if (!r) return r.error();
-    block->pre_scale = std::move(r.value());
+  for (auto st : {upload_into(at.w_v, block->w_v), upload_into(at.probs, block->probs), upload_into(at.w_o, block->w_o),
+                  upload_into(at.bias, block->attn_bias), upload_into(at.pre_scale, block->pre_scale)}) {
+    if (!st) return st.error();
   }
   if (options_.fuse_token_steps) {
     if (auto st = build_fused(op.steps, *block); !st) return st.error();
   } else {
-    for (const TokenStep& s : op.steps) {
-      auto ds = upload_step(s);
-      if (!ds) return ds.error();
-      block->steps.push_back(std::move(ds.value()));
-    }
+    if (auto st = upload_steps(op.steps, block->steps); !st) return st.error();
   }
   if (options_.keep_blocks) slot = block;
   return block;
@@ -259,11 +264,7 @@ Status Propagator::forward(StreamState& s, const CheckpointFn& at_checkpoint, Pr
                            double progress_from, double progress_to) {
   Backend& be = backend_;
   if (prologue_.empty() && !segment_.prologue.empty()) {
-    for (const TokenStep& st : segment_.prologue) {
-      auto ds = upload_step(st);
-      if (!ds) return ds.error();
-      prologue_.push_back(std::move(ds.value()));
-    }
+    if (auto st = upload_steps(segment_.prologue, prologue_); !st) return st;
   }
   if (auto r = forward_steps(prologue_, s); !r) return r;
   const int count = segment_.last_layer - segment_.first_layer + 1;
@@ -301,11 +302,7 @@ Status Propagator::forward(StreamState& s, const CheckpointFn& at_checkpoint, Pr
   }
   if (!segment_.epilogue.empty()) {
     if (epilogue_.empty()) {
-      for (const TokenStep& st : segment_.epilogue) {
-        auto ds = upload_step(st);
-        if (!ds) return ds.error();
-        epilogue_.push_back(std::move(ds.value()));
-      }
+      if (auto st = upload_steps(segment_.epilogue, epilogue_); !st) return st;
     }
     if (auto r = forward_steps(epilogue_, s); !r) return r;
     if (at_checkpoint) {
@@ -320,12 +317,7 @@ Status Propagator::backward(StreamState& s, Progress* progress, double progress_
   Backend& be = backend_;
   auto upload_all = [&](const std::vector<TokenStep>& host, std::vector<DeviceStep>& dev) -> Status {
     if (!dev.empty() || host.empty()) return Status::Ok();
-    for (const TokenStep& st : host) {
-      auto ds = upload_step(st);
-      if (!ds) return ds.error();
-      dev.push_back(std::move(ds.value()));
-    }
-    return Status::Ok();
+    return upload_steps(host, dev);
   };
   if (auto st = upload_all(segment_.epilogue, epilogue_); !st) return st;
   if (auto st = upload_all(segment_.prologue, prologue_); !st) return st;

@@ -86,9 +86,10 @@ class Propagator {
   struct Workspace;
 
   Result<std::shared_ptr<DeviceBlock>> device_block(int layer);
-  Result<DeviceStep> upload_step(const TokenStep& step);
+  Status upload_step(const TokenStep& step, DeviceStep& dst);
+  Status upload_steps(const std::vector<TokenStep>& host, std::vector<DeviceStep>& dev);
+  Status upload_into(const MatD& m, Buffer& dst);
   Result<Buffer> upload(const MatD& m);
-  Result<Buffer> upload(const VecD& v);
   Status ensure_workspace(const StreamState& state, std::int64_t ffn_width);
   Status build_fused(const std::vector<TokenStep>& host_steps, DeviceBlock& block);
 
@@ -105,7 +106,9 @@ class Propagator {
   PropagationOptions options_;
   std::vector<DeviceStep> prologue_, epilogue_;
   std::vector<std::shared_ptr<DeviceBlock>> blocks_;  // indexed by layer - first_layer
+  std::shared_ptr<DeviceBlock> transient_;            // reused when blocks are not kept
   std::unique_ptr<Workspace> work_;
+  std::unique_ptr<BlockOperator> host_;  // host-side factors of the block being uploaded (storage reused)
 };
 
 }  // namespace tl::lens
