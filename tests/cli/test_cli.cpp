@@ -13,14 +13,14 @@
 
 namespace {
 
-struct Run {
+struct CliRun {
   int status;
   std::string out;  // stdout + stderr
 };
 
-Run run(const std::string& args) {
+CliRun run(const std::string& args) {
   std::string cmd = std::string(TL_CLI_PATH) + " " + args + " 2>&1";
-  Run r{0, ""};
+  CliRun r{0, ""};
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return {-1, "popen failed"};
   std::array<char, 4096> buf{};
@@ -41,7 +41,7 @@ const std::string kRef = TL_TEST_DATA_DIR "/reference-models/";
 }  // namespace
 
 TEST(Cli, InfoJsonOnEmbeddedModel) {
-  Run r = run("info --json");
+  CliRun r = run("info --json");
   ASSERT_EQ(r.status, 0) << r.out;
   auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["family"], "llama");
@@ -52,7 +52,7 @@ TEST(Cli, InfoJsonOnEmbeddedModel) {
 }
 
 TEST(Cli, TokenizeJsonGivesIdsTokensSpans) {
-  Run r = run("tokenize --text 'Once upon a time' --json");
+  CliRun r = run("tokenize --text 'Once upon a time' --json");
   ASSERT_EQ(r.status, 0) << r.out;
   auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["ids"], nlohmann::json::parse("[1, 403, 407, 261, 378]"));  // llama2.c reference encoding
@@ -61,14 +61,14 @@ TEST(Cli, TokenizeJsonGivesIdsTokensSpans) {
 }
 
 TEST(Cli, TokenizeWorksOnTokenizerOnlyFolder) {
-  Run r = run("tokenize --model " TL_TEST_DATA_DIR "/tokenizers/bert-base-uncased --text 'Hello world' --json");
+  CliRun r = run("tokenize --model " TL_TEST_DATA_DIR "/tokenizers/bert-base-uncased --text 'Hello world' --json");
   ASSERT_EQ(r.status, 0) << r.out;
   auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["ids"], nlohmann::json::parse("[101, 7592, 2088, 102]"));
 }
 
 TEST(Cli, PredictNextToken) {
-  Run r = run("predict --text 'Once upon a' --top 3 --json");
+  CliRun r = run("predict --text 'Once upon a' --top 3 --json");
   ASSERT_EQ(r.status, 0) << r.out;
   auto j = nlohmann::json::parse(r.out);
   ASSERT_EQ(j.size(), 1u);
@@ -78,7 +78,7 @@ TEST(Cli, PredictNextToken) {
 
 TEST(Cli, ForwardDumpMatchesShapes) {
   std::string dir = tmp("dump_gpt2");
-  Run r = run("forward --model " + kRef + "tiny-gpt2 --ids 794,148,462,369,857,597,119 --dump " + dir);
+  CliRun r = run("forward --model " + kRef + "tiny-gpt2 --ids 794,148,462,369,857,597,119 --dump " + dir);
   ASSERT_EQ(r.status, 0) << r.out;
   auto hs = tl::read_npy(dir + "/hidden_states.npy");
   ASSERT_TRUE(hs.ok());
@@ -95,7 +95,7 @@ TEST(Cli, ForwardDumpMatchesShapes) {
 }
 
 TEST(Cli, MethodsListsTheRegistry) {
-  Run r = run("methods --json");
+  CliRun r = run("methods --json");
   ASSERT_EQ(r.status, 0) << r.out;
   auto j = nlohmann::json::parse(r.out);
   std::set<std::string> names;
@@ -108,7 +108,7 @@ TEST(Cli, MethodsListsTheRegistry) {
 TEST(Cli, AnalyzeWritesNpyCsvJson) {
   for (std::string ext : {"npy", "csv", "json"}) {
     std::string out = tmp("tl_in." + ext);
-    Run r = run("analyze --text 'Once upon a time' --method tensorlens-in --through 2 --quiet --out " + out);
+    CliRun r = run("analyze --text 'Once upon a time' --method tensorlens-in --through 2 --quiet --out " + out);
     ASSERT_EQ(r.status, 0) << r.out;
     ASSERT_TRUE(std::filesystem::exists(out)) << out;
   }
@@ -124,7 +124,7 @@ TEST(Cli, AnalyzeWritesNpyCsvJson) {
 
 TEST(Cli, BlockWritesDxD) {
   std::string out = tmp("block.npy");
-  Run r = run("block --text 'Once upon a time' --pair 3,1 --quiet --out " + out);
+  CliRun r = run("block --text 'Once upon a time' --pair 3,1 --quiet --out " + out);
   ASSERT_EQ(r.status, 0) << r.out;
   auto b = tl::read_npy(out);
   ASSERT_TRUE(b.ok());
@@ -138,7 +138,7 @@ TEST(Cli, BadInputGivesOneLineErrorAndNonZeroExit) {
   for (std::string args : {"info --model /nonexistent/folder", "analyze --text hi --method no-such-method --out x.npy",
                            "predict --ids 1,99999", "analyze --text 'a b' --method rollout --layer 99 --out x.npy",
                            "block --text 'a b' --pair 7,0 --out x.npy"}) {
-    Run r = run(args);
+    CliRun r = run(args);
     EXPECT_NE(r.status, 0) << args;
     EXPECT_NE(r.out.find("error"), std::string::npos) << args << ": " << r.out;
     EXPECT_LE(std::count(r.out.begin(), r.out.end(), '\n'), 1) << args << ": " << r.out;
@@ -146,6 +146,6 @@ TEST(Cli, BadInputGivesOneLineErrorAndNonZeroExit) {
 }
 
 TEST(Cli, DevicesNeverFails) {
-  Run r = run("devices");
+  CliRun r = run("devices");
   EXPECT_EQ(r.status, 0) << r.out;
 }
