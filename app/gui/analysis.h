@@ -3,6 +3,7 @@
 // directly: the model session (model + tokenizer), one analysis of a text (encoding, forward
 // trace, token labels, top-k predictions), and the Maps shown by the heatmap view, computed by
 // any method of the registry (core/methods/registry.h) from the analysis' trace.
+#include <QImage>
 #include <QString>
 #include <memory>
 #include <string>
@@ -74,6 +75,16 @@ Result<Map> compute_map(const ModelSession& session, const Analysis& analysis, c
 // end to end there is one map only.
 Result<std::vector<Map>> compute_maps_all_blocks(const ModelSession& session, const Analysis& analysis,
                                                  const MapChoice& choice, Progress* progress = nullptr);
+
+// A map ready to draw: its cells coloured under a style, by Vulkan or by the CPU rasteriser
+// (one pixel per cell), with the prepared values the view needs for tooltips and the colorbar.
+struct RenderedCells {
+  std::shared_ptr<const Map> map;
+  render::HeatmapStyle style;
+  render::PreparedHeatmap prepared;
+  QImage image;
+  QString renderer;  // "Vulkan (<device>)" or "CPU"
+};
 
 // Special-token flags of the encoding applied to a map's axes: an axis is flagged only when its
 // labels are the sentence's tokens (not logit-lens stages or a single explained row).

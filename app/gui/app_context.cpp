@@ -8,11 +8,13 @@ namespace {
 const QString kModelJob = QStringLiteral("model");
 const QString kAnalysisJob = QStringLiteral("analysis");
 const QString kMapJob = QStringLiteral("map");
+const QString kCellsJob = QStringLiteral("cells");
 }  // namespace
 
 AppContext::AppContext(QObject* parent) : QObject(parent), jobs_(new JobQueue(this)) {
   // Readability default: BOS/CLS/SEP attention sinks would otherwise take the whole colour scale.
   style_.hide_special = true;
+  prefer_vulkan_ = qEnvironmentVariable("TL_RENDERER").toLower() != QLatin1String("cpu");
   connect(jobs_, &JobQueue::busyChanged, this, [this](bool) { setBusy(jobs_->busy()); });
   connect(jobs_, &JobQueue::progress, this,
           [this](const QString&, double fraction, const QString& what) { emit progressChanged(fraction, what); });
@@ -20,7 +22,11 @@ AppContext::AppContext(QObject* parent) : QObject(parent), jobs_(new JobQueue(th
           [this](const QString& tag, const QString& message) { emit errorOccurred(tag + QStringLiteral(": ") + message); });
 }
 
-AppContext::~AppContext() = default;
+AppContext::~AppContext() {
+  // Join the worker before the members its jobs use (the Vulkan renderer) are destroyed.
+  delete jobs_;
+  jobs_ = nullptr;
+}
 
 void AppContext::setBusy(bool busy) {
   if (busy == busy_) return;
@@ -144,7 +150,8 @@ void AppContext::setStyle(const render::HeatmapStyle& style) {
   style_ = style;
   style_.fixed_range.reset();  // the shared range is the context's business (setSharedScale)
   emit styleChanged();
-  if (shared_scale_) postMap();  // the union of ranges depends on the style
+  if (shared_scale_) postMap();  // the union of ranges depends on the style (the map job recolours)
+  else postCells();
 }
 
 void AppContext::setSharedScale(bool shared) {
@@ -165,7 +172,7 @@ void AppContext::postMap() {
   if (!analysis_ || !analysis_->trace || analysis_->trace->num_layers() == 0) {
     map_.reset();
     emit mapChanged();
-    emit analysisFinished();
+    postCells();
     return;
   }
   const quint64 generation = generation_;
@@ -179,7 +186,7 @@ void AppContext::postMap() {
                     map_.reset();
                     emit errorOccurred(QString::fromStdString(m));
                     emit mapChanged();
-                    emit analysisFinished();
+                    postCells();
                   };
                 };
                 std::shared_ptr<const Map> map;
@@ -206,6 +213,60 @@ void AppContext::postMap() {
                   shared_range_ = range;
                   special_ = special;
                   emit mapChanged();
+                  postCells();
+                };
+              });
+}
+
+void AppContext::setPreferVulkan(bool prefer) {
+  if (prefer == prefer_vulkan_) return;
+  prefer_vulkan_ = prefer;
+  postCells();
+}
+
+void AppContext::postCells() {
+  if (!map_) {
+    cells_.reset();
+    emit cellsChanged();
+    emit analysisFinished();
+    return;
+  }
+  const quint64 generation = generation_;
+  jobs_->post(kCellsJob, this,
+              [this, generation, map = map_, style = effectiveStyle(), special = special_,
+               prefer = prefer_vulkan_](Progress&) -> JobQueue::Continuation {
+                auto cells = std::make_shared<RenderedCells>();
+                cells->map = map;
+                cells->style = style;
+                cells->prepared = render::prepare_heatmap(*map, style, special);
+                QString vulkan_problem;
+                if (prefer && !vulkan_failed_) {
+                  if (!vulkan_) {
+                    auto created = render::VulkanHeatmapRenderer::create();
+                    if (created) vulkan_ = std::move(created.value());
+                    else vulkan_problem = QString::fromStdString(created.error().message);
+                  }
+                  if (vulkan_) {
+                    auto image = vulkan_->render(cells->prepared, QSize(map->cols(), map->rows()));
+                    if (image) {
+                      cells->image = std::move(image.value());
+                      cells->renderer = QStringLiteral("Vulkan (%1)").arg(QString::fromStdString(vulkan_->device().name));
+                    } else {
+                      vulkan_problem = QString::fromStdString(image.error().message);
+                      vulkan_.reset();
+                    }
+                  }
+                  vulkan_failed_ = !vulkan_problem.isEmpty();
+                }
+                if (cells->image.isNull()) {
+                  cells->image = render::rasterize_cells(cells->prepared);
+                  cells->renderer = QStringLiteral("CPU");
+                }
+                return [this, generation, cells, vulkan_problem] {
+                  if (!vulkan_problem.isEmpty()) emit errorOccurred(tr("Vulkan unavailable, drawing on the CPU: %1").arg(vulkan_problem));
+                  if (generation != generation_) return;
+                  cells_ = cells;
+                  emit cellsChanged();
                   emit analysisFinished();
                 };
               });

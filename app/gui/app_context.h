@@ -5,8 +5,10 @@
 //
 // Flow: setText() tokenizes at once (cheap; chips update while typing), then posts the forward
 // pass ("analysis", latest wins). Its result posts the map job ("map"), which also runs alone when
-// the block or the shared-scale option changes. Results that belong to an older text or model
-// (a generation counter) are dropped.
+// the method, scope, block or shared-scale option changes; a new map or style posts the cells job
+// ("cells": colours the map on the GPU through render/'s Vulkan path, or on the CPU when Vulkan is
+// missing or fails). Results that belong to an older text or model (a generation counter) are
+// dropped. The Vulkan renderer is created and used only inside jobs, on the worker thread.
 #include <QObject>
 #include <QPoint>
 #include <QString>
@@ -16,6 +18,7 @@
 #include "app/gui/analysis.h"
 #include "app/gui/job_queue.h"
 #include "render/heatmap.h"
+#include "render/vulkan_heatmap.h"
 
 namespace tl::app {
 
@@ -61,6 +64,11 @@ class AppContext : public QObject {
   render::HeatmapStyle effectiveStyle() const;
 
   std::shared_ptr<const Map> map() const { return map_; }
+  // The current map coloured under effectiveStyle() (null while none).
+  std::shared_ptr<const RenderedCells> cells() const { return cells_; }
+  // Colour cells with Vulkan when a device is available (default; TL_RENDERER=cpu turns it off).
+  void setPreferVulkan(bool prefer);
+  bool preferVulkan() const { return prefer_vulkan_; }
   const render::SpecialTokens& specialTokens() const { return special_; }
 
   // Selected (row i, column j) pair of the map; (-1, -1) when none.
@@ -78,18 +86,20 @@ class AppContext : public QObject {
   void analysisChanged();
   void mapChanged();
   void mapChoiceChanged();
+  void cellsChanged();
   void styleChanged();
   void selectionChanged();
   void busyChanged(bool busy);
   void progressChanged(double fraction, const QString& what);
   void errorOccurred(const QString& message);
-  // The forward pass and the map for the current text are both in (screenshots, tests).
+  // The forward pass, the map and its cells for the current text are all in (screenshots, tests).
   void analysisFinished();
 
  private:
   void retokenize();
   void postAnalysis();
   void postMap();
+  void postCells();
   void setChoice(MapChoice choice);
   void setBusy(bool busy);
 
@@ -100,6 +110,11 @@ class AppContext : public QObject {
   std::vector<std::string> token_labels_;
   std::shared_ptr<const Analysis> analysis_;
   std::shared_ptr<const Map> map_;
+  std::shared_ptr<const RenderedCells> cells_;
+  bool prefer_vulkan_ = true;
+  // Worker-thread state of the cells job (never touched on the UI thread).
+  std::unique_ptr<render::VulkanHeatmapRenderer> vulkan_;
+  bool vulkan_failed_ = false;
   std::optional<render::ValueRange> shared_range_;
   render::SpecialTokens special_;
   render::HeatmapStyle style_;

@@ -34,18 +34,11 @@ HeatmapView::HeatmapView(QWidget* parent) : QWidget(parent) {
   setToolTip(QString());  // tooltips are shown by hand, per cell
 }
 
-void HeatmapView::setMap(std::shared_ptr<const Map> map, const render::HeatmapStyle& style,
-                         const render::SpecialTokens& special) {
+void HeatmapView::setCells(std::shared_ptr<const RenderedCells> cells) {
+  std::shared_ptr<const Map> map = cells ? cells->map : nullptr;
   const bool same_shape = map && map_ && map->rows() == map_->rows() && map->cols() == map_->cols();
   map_ = std::move(map);
-  style_ = style;
-  if (map_) {
-    prepared_ = render::prepare_heatmap(*map_, style_, special);
-    cells_ = render::rasterize_cells(prepared_);
-  } else {
-    prepared_ = {};
-    cells_ = {};
-  }
+  cells_ = std::move(cells);
   if (!same_shape) {
     zoom_ = 1.0;
     pan_ = {};
@@ -79,7 +72,9 @@ void HeatmapView::measure() {
   m.bottom = (m.col_label_len + fm.height()) * kCos45 + 10;
   m.top = fm.height() * 2.4 + 6;
   double tick_w = 0;
-  for (double t : prepared_.scale.ticks()) tick_w = std::max(tick_w, fm.horizontalAdvance(render::format_value(t)));
+  if (cells_) {
+    for (double t : cells_->prepared.scale.ticks()) tick_w = std::max(tick_w, fm.horizontalAdvance(render::format_value(t)));
+  }
   m.right = 14 + 16 + 8 + tick_w + 8;
   margins_ = m;
 }
@@ -163,9 +158,9 @@ QString HeatmapView::tooltipText(int i, int j) const {
                      .arg(j)
                      .arg(label(map_->col_labels, j))
                      .arg(render::format_value(v));
-  if (style_.row_normalise) text += tr(" (shown %1 of the row maximum)").arg(render::format_value(prepared_.values(i, j)));
+  if (cells_->style.row_normalise) text += tr(" (shown %1 of the row maximum)").arg(render::format_value(cells_->prepared.values(i, j)));
   text += tr("<br>rank %1 of %2 in row %3").arg(render::rank_in_row(map_->values, i, j)).arg(map_->cols()).arg(i);
-  if (prepared_.masked(i, j)) text += tr("<br><i>special token: outside the colour scale</i>");
+  if (cells_->prepared.masked(i, j)) text += tr("<br><i>special token: outside the colour scale</i>");
   return text;
 }
 
@@ -191,7 +186,7 @@ void HeatmapView::paintEvent(QPaintEvent*) {
                                                       QString::fromStdString(map_->provenance.layers),
                                                   Qt::ElideRight, title_rect.width()));
   p.setFont(pixel_font(font(), kLabelPx * 0.95));
-  QString sub = render::default_subtitle(Map{}, style_);
+  QString sub = render::default_subtitle(Map{}, cells_->style);
   if (sub.isEmpty()) sub = tr("scroll to zoom, drag to pan, click a cell to select it");
   p.drawText(QRectF(8, title_rect.bottom(), width() - 16, fm.height() * 1.1), Qt::AlignLeft | Qt::AlignVCenter, sub);
 
@@ -200,7 +195,7 @@ void HeatmapView::paintEvent(QPaintEvent*) {
   p.setClipRect(plot);
   p.setRenderHint(QPainter::SmoothPixmapTransform, false);
   const QPointF o = gridOrigin();
-  p.drawImage(QRectF(o.x(), o.y(), cell() * map_->cols(), cell() * map_->rows()), cells_);
+  p.drawImage(QRectF(o.x(), o.y(), cell() * map_->cols(), cell() * map_->rows()), cells_->image);
   paintMarks(p);
   p.restore();
   paintLabels(p);
@@ -279,7 +274,7 @@ void HeatmapView::paintColorbar(QPainter& p) const {
   // Beside the grid when it is narrower than the plot area, so values are read close to the cells.
   const double grid_right = std::min(plot.right(), gridOrigin().x() + cell() * map_->cols());
   const QRectF bar(grid_right + 14, plot.top(), 16, std::max(grid_h, std::min(plot.height(), 160.0)));
-  const auto& cm = prepared_.scale.colormap();
+  const auto& cm = cells_->prepared.scale.colormap();
   QImage gradient(1, render::Colormap::kSize, QImage::Format_RGB32);
   for (int k = 0; k < render::Colormap::kSize; ++k) gradient.setPixel(0, render::Colormap::kSize - 1 - k, cm.entry(k));
   p.setRenderHint(QPainter::SmoothPixmapTransform, false);
@@ -291,15 +286,15 @@ void HeatmapView::paintColorbar(QPainter& p) const {
   const QFontMetricsF fm(f);
   p.setFont(f);
   const int max_ticks = std::clamp(static_cast<int>(bar.height() / (fm.height() * 1.8)), 2, 8);
-  for (double v : prepared_.scale.ticks(max_ticks)) {
-    const double y = bar.bottom() - prepared_.scale.position(v) * bar.height();
+  for (double v : cells_->prepared.scale.ticks(max_ticks)) {
+    const double y = bar.bottom() - cells_->prepared.scale.position(v) * bar.height();
     p.drawLine(QPointF(bar.right(), y), QPointF(bar.right() + 4, y));
     p.drawText(QRectF(bar.right() + 6, y - fm.height() / 2, margins_.right, fm.height()), Qt::AlignLeft | Qt::AlignVCenter,
                render::format_value(v));
   }
-  if (hover_i_ >= 0 && !prepared_.masked(hover_i_, hover_j_)) {
+  if (hover_i_ >= 0 && !cells_->prepared.masked(hover_i_, hover_j_)) {
     // Where the hovered value sits on the scale.
-    const double y = bar.bottom() - prepared_.scale.position(prepared_.values(hover_i_, hover_j_)) * bar.height();
+    const double y = bar.bottom() - cells_->prepared.scale.position(cells_->prepared.values(hover_i_, hover_j_)) * bar.height();
     p.setPen(QPen(palette().text().color(), 2.0));
     p.drawLine(QPointF(bar.left() - 5, y), QPointF(bar.right(), y));
   }

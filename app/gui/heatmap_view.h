@@ -1,6 +1,7 @@
 #pragma once
-// HeatmapView: an interactive heatmap of a Map. Cells come from render/'s CPU rasteriser (one
-// pixel per cell, scaled without smoothing), so the view shows the same colours as every export.
+// HeatmapView: an interactive heatmap of a Map. Cells arrive coloured (RenderedCells: one pixel
+// per cell, from render/'s Vulkan path or its CPU rasteriser, scaled here without smoothing), so
+// the view shows the same colours as every export.
 // Token labels on both axes (45-degree column labels, elided), a colorbar with values, zoom (wheel,
 // +/-, 0 resets) and pan (drag), a hover tooltip (i, j, both tokens, value, rank in row), click to
 // select a pair and arrow keys to move the selection.
@@ -11,8 +12,7 @@
 #include <QWidget>
 #include <memory>
 
-#include "core/lens/map.h"
-#include "render/heatmap.h"
+#include "app/gui/analysis.h"
 
 namespace tl::app {
 
@@ -22,9 +22,9 @@ class HeatmapView : public QWidget {
   explicit HeatmapView(QWidget* parent = nullptr);
 
   // Keeps zoom and pan when the new Map has the same shape (switching blocks), else resets them.
-  void setMap(std::shared_ptr<const Map> map, const render::HeatmapStyle& style, const render::SpecialTokens& special);
+  void setCells(std::shared_ptr<const RenderedCells> cells);
   std::shared_ptr<const Map> map() const { return map_; }
-  const render::PreparedHeatmap& prepared() const { return prepared_; }
+  const render::PreparedHeatmap& prepared() const { return cells_->prepared; }
 
   void setSelection(int i, int j);  // (-1, -1) clears
   int selectedRow() const { return sel_i_; }
@@ -76,9 +76,7 @@ class HeatmapView : public QWidget {
   void paintMarks(QPainter& p) const;
 
   std::shared_ptr<const Map> map_;
-  render::HeatmapStyle style_;
-  render::PreparedHeatmap prepared_;
-  QImage cells_;
+  std::shared_ptr<const RenderedCells> cells_;
   Margins margins_;
   double zoom_ = 1.0;
   QPointF pan_;  // offset of the grid from its fitted position, in pixels

@@ -54,6 +54,9 @@ MainWindow::MainWindow(AppContext* context, bool restore_settings, QWidget* pare
 
   status_text_ = new QLabel(this);
   hover_text_ = new QLabel(this);
+  renderer_text_ = new QLabel(this);
+  renderer_text_->setToolTip(tr("Who coloured the heatmap cells: Vulkan, or the CPU when Vulkan is unavailable "
+                                "(TL_RENDERER=cpu forces the CPU)"));
   progress_ = new QProgressBar(this);
   progress_->setRange(0, 0);  // busy indicator: single forward passes report no fractions
   progress_->setMaximumWidth(140);
@@ -64,13 +67,13 @@ MainWindow::MainWindow(AppContext* context, bool restore_settings, QWidget* pare
   cancel_->setVisible(false);
   statusBar()->addWidget(status_text_, 1);
   statusBar()->addPermanentWidget(hover_text_);
+  statusBar()->addPermanentWidget(renderer_text_);
   statusBar()->addPermanentWidget(progress_);
   statusBar()->addPermanentWidget(cancel_);
 
   buildMenus();
 
-  connect(context_, &AppContext::mapChanged, this, &MainWindow::showMap);
-  connect(context_, &AppContext::styleChanged, this, &MainWindow::showMap);
+  connect(context_, &AppContext::cellsChanged, this, &MainWindow::showMap);
   connect(context_, &AppContext::selectionChanged, this,
           [this] { heatmap_->setSelection(context_->selectedRow(), context_->selectedCol()); });
   connect(heatmap_, &HeatmapView::cellSelected, context_, &AppContext::setSelectedPair);
@@ -151,9 +154,10 @@ void MainWindow::openModelFolder() {
 }
 
 void MainWindow::showMap() {
-  const auto map = context_->map();
-  heatmap_->setMap(map, context_->effectiveStyle(), context_->specialTokens());
+  const auto cells = context_->cells();
+  heatmap_->setCells(cells);
   heatmap_->setSelection(context_->selectedRow(), context_->selectedCol());
+  renderer_text_->setText(cells ? tr("cells: %1").arg(cells->renderer) : QString());
 }
 
 Status MainWindow::exportView(const QString& path, const render::ExportOptions& options) {

@@ -54,6 +54,7 @@ class MainWindow : public QMainWindow {
   PredictionsPanel* predictions_;
   QLabel* status_text_;
   QLabel* hover_text_;
+  QLabel* renderer_text_;
   QProgressBar* progress_;
   QToolButton* cancel_;
 };
