@@ -1,5 +1,7 @@
 #include "core/backend/cpu_backend.h"
 
+#include "core/backend/cpu_sgemm.h"
+
 #include <algorithm>
 #include <atomic>
 #include <cassert>
@@ -7,6 +9,7 @@
 #include <new>
 #include <sstream>
 #include <thread>
+#include <type_traits>
 
 namespace tl {
 
@@ -95,6 +98,30 @@ void for_block_pieces(const TokenLayout& layout, std::int64_t r0, std::int64_t r
   }
 }
 
+// Y.rows(r0 .. r0 + rows) (+)= X.rows(r0 .. r0 + rows) * op(B), B a column-major block (data, ld,
+// b_rows x b_cols). Float goes through the packed AVX-512 kernel, double through Eigen.
+template <class T>
+void band_product(const Mat<T>& X, std::int64_t r0, std::int64_t rows, const T* b, std::int64_t ldb,
+                  std::int64_t b_rows, std::int64_t b_cols, bool transpose_b, Mat<T>& Y, bool accumulate) {
+  if (rows == 0) return;
+  if constexpr (std::is_same_v<T, float>) {
+    const std::int64_t k = transpose_b ? b_cols : b_rows, m = transpose_b ? b_rows : b_cols;
+    cpu::sgemm(rows, m, k, X.data() + r0, X.rows(), b, ldb, transpose_b, Y.data() + r0, Y.rows(), accumulate);
+  } else {
+    using ConstMap = Eigen::Map<const Mat<T>, 0, Eigen::OuterStride<>>;
+    ConstMap B(b, b_rows, b_cols, Eigen::OuterStride<>(ldb));
+    auto xs = X.middleRows(r0, rows);
+    auto ys = Y.middleRows(r0, rows);
+    if (transpose_b) {
+      if (accumulate) ys.noalias() += xs * B.transpose();
+      else ys.noalias() = xs * B.transpose();
+    } else {
+      if (accumulate) ys.noalias() += xs * B;
+      else ys.noalias() = xs * B;
+    }
+  }
+}
+
 }  // namespace
 
 CpuBackend::CpuBackend(int threads)
@@ -168,15 +195,7 @@ void CpuBackend::gemm(const BackendBuffer& x, const BackendBuffer& w, bool trans
     auto& Y = mat<T>(y);
     const double work = double(X.rows()) * X.cols() * Y.cols();
     parallel_row_bands(threads_, X.rows(), work, [&](std::int64_t r0, std::int64_t r1) {
-      auto xs = X.middleRows(r0, r1 - r0);
-      auto ys = Y.middleRows(r0, r1 - r0);
-      if (transpose_w) {
-        if (accumulate) ys.noalias() += xs * W.transpose();
-        else ys.noalias() = xs * W.transpose();
-      } else {
-        if (accumulate) ys.noalias() += xs * W;
-        else ys.noalias() = xs * W;
-      }
+      band_product<T>(X, r0, r1 - r0, W.data(), W.rows(), W.rows(), W.cols(), transpose_w, Y, accumulate);
     });
   });
 }
@@ -197,16 +216,7 @@ void CpuBackend::gemm_per_token(const BackendBuffer& x, const TokenLayout& layou
     const double work = double(X.rows()) * kr * kc;
     parallel_row_bands(threads_, X.rows(), work, [&](std::int64_t r0, std::int64_t r1) {
       for_block_pieces(layout, r0, r1, [&](int n, std::int64_t first, std::int64_t rows) {
-        auto xs = X.middleRows(first, rows);
-        auto ys = Y.middleRows(first, rows);
-        auto kn = K.middleRows(n * kr, kr);
-        if (transpose_k) {
-          if (accumulate) ys.noalias() += xs * kn.transpose();
-          else ys.noalias() = xs * kn.transpose();
-        } else {
-          if (accumulate) ys.noalias() += xs * kn;
-          else ys.noalias() = xs * kn;
-        }
+        band_product<T>(X, first, rows, K.data() + n * kr, K.rows(), kr, kc, transpose_k, Y, accumulate);
       });
     });
   });
