@@ -4,9 +4,7 @@
 
 namespace tl::autodiff {
 
-Tape::Tape(const Model& model, const Trace& trace)
-    : model_(&model), trace_(&trace), blocks_(size_t(trace.num_layers())) {
-  assert(trace.num_layers() == model.spec.num_layers && "Tape: trace and model disagree on the layer count");
+DoubleWeights::DoubleWeights(const Model& model) : model_(&model), blocks_(model.weights.blocks.size()) {
   const Weights& w = model.weights;
   embedding_gamma_ = w.embedding_norm.gamma.cast<double>();
   final_gamma_ = w.final_norm.gamma.cast<double>();
@@ -16,14 +14,8 @@ Tape::Tape(const Model& model, const Trace& trace)
   }
 }
 
-int Tape::batch_of(const MatD& stacked, int first_row) const {
-  const Eigen::Index n = num_tokens() - first_row;
-  assert(n > 0 && stacked.rows() % n == 0 && "Tape: stacked rows are not a multiple of the token count");
-  return int(stacked.rows() / n);
-}
-
-const BlockWeightsD& Tape::block(int layer) const {
-  assert(layer >= 1 && layer <= num_layers() && "Tape::block: layer outside 1..L");
+const BlockWeightsD& DoubleWeights::block(int layer) const {
+  assert(layer >= 1 && layer <= int(blocks_.size()) && "DoubleWeights::block: layer outside 1..L");
   std::lock_guard<std::mutex> lock(mutex_);
   std::unique_ptr<BlockWeightsD>& slot = blocks_[size_t(layer - 1)];
   if (!slot) {
@@ -41,6 +33,19 @@ const BlockWeightsD& Tape::block(int layer) const {
     slot = std::move(d);
   }
   return *slot;
+}
+
+Tape::Tape(const Model& model, const Trace& trace, std::shared_ptr<const DoubleWeights> weights)
+    : model_(&model), trace_(&trace), weights_(std::move(weights)) {
+  assert(trace.num_layers() == model.spec.num_layers && "Tape: trace and model disagree on the layer count");
+  assert((!weights_ || &weights_->model() == &model) && "Tape: shared weights of another model");
+  if (!weights_) weights_ = std::make_shared<const DoubleWeights>(model);
+}
+
+int Tape::batch_of(const MatD& stacked, int first_row) const {
+  const Eigen::Index n = num_tokens() - first_row;
+  assert(n > 0 && stacked.rows() % n == 0 && "Tape: stacked rows are not a multiple of the token count");
+  return int(stacked.rows() / n);
 }
 
 }  // namespace tl::autodiff

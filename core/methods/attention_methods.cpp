@@ -44,7 +44,7 @@ Result<MethodOutput> run_flow(const MethodCall& call) {
 Result<MethodOutput> run_grad_rollout(const MethodCall& call) {
   auto explained = resolve_explained(call);
   if (!explained) return explained.error();
-  const autodiff::Tape tape(call.model(), call.trace());
+  const autodiff::Tape tape(call.model(), call.trace(), derivative_weights(call));
   call.step(0.0, "gradient of the explained logit");
   const autodiff::Gradients g = autodiff::logits_vjp(tape, {{explained->position, explained->token}}, true);
   auto result = layered(

@@ -42,7 +42,7 @@ Map row_map(const MethodCall& call, MatrixXd values, const Rows& rows) {
 
 // Gradient of each row's logit w.r.t. the token rows, at the trace's operating point: [B*N, D].
 MatrixXd token_gradients(const MethodCall& call, const Rows& rows) {
-  const autodiff::Tape tape(call.model(), call.trace());
+  const autodiff::Tape tape(call.model(), call.trace(), derivative_weights(call));
   return autodiff::logits_vjp(tape, rows.position_token).token_embeddings;
 }
 
@@ -82,7 +82,7 @@ Result<MethodOutput> run_input_x_gradient(const MethodCall& call) {
 }
 
 // IG_j = sum_e (x - x')_j[e] * (1/k) sum_s dy_c/dx_j[e] at x' + a_s (x - x'), a_s = (s + 1/2)/k
-// (midpoint rule), in float64. Completeness: sum_j IG_j = y_c(x) - y_c(x') up to the quadrature
+// (midpoint rule), the path's forward passes in the trace's precision. Completeness: sum_j IG_j = y_c(x) - y_c(x') up to the quadrature
 // error; the map's bias holds y_c(x') so that row sum + bias = y_c(x).
 Result<MethodOutput> run_integrated_gradients(const MethodCall& call) {
   MethodOutput out;
@@ -101,16 +101,18 @@ Result<MethodOutput> run_integrated_gradients(const MethodCall& call) {
   }
   const MatrixXd delta = x - baseline;
   MatrixXd mean_gradient = MatrixXd::Zero(Eigen::Index(rows->positions.size()) * n, x.cols());
+  const auto weights = derivative_weights(call);
+  const Precision precision = call.trace().precision;
   for (int s = 0; s < steps; ++s) {
     call.step(double(s) / steps, "step " + std::to_string(s + 1) + "/" + std::to_string(steps));
     const double alpha = (s + 0.5) / steps;
-    auto trace = forward_at(call, baseline + alpha * delta, Precision::Float64);
+    auto trace = forward_at(call, baseline + alpha * delta, precision);
     if (!trace) return trace.error();
-    const autodiff::Tape tape(call.model(), *trace);
+    const autodiff::Tape tape(call.model(), *trace, weights);
     mean_gradient += autodiff::logits_vjp(tape, rows->position_token).token_embeddings / double(steps);
   }
-  auto at_input = forward_at(call, x, Precision::Float64);
-  auto at_baseline = forward_at(call, baseline, Precision::Float64);
+  auto at_input = forward_at(call, x, precision);
+  auto at_baseline = forward_at(call, baseline, precision);
   if (!at_input) return at_input.error();
   if (!at_baseline) return at_baseline.error();
   MatrixXd values(Eigen::Index(rows->positions.size()), n);

@@ -135,7 +135,7 @@ Result<MethodOutput> jacobian_pair(const MethodCall& call, const autodiff::Tape&
 
 Result<MethodOutput> run_jacobian(const MethodCall& call) {
   if (Status st = check_layer(call, true); !st) return st.error();
-  const autodiff::Tape tape(call.model(), call.trace());
+  const autodiff::Tape tape(call.model(), call.trace(), derivative_weights(call));
   if (call.req.pair) return jacobian_pair(call, tape);
   MethodOutput out;
   const std::vector<int> layers = requested_layers(call);
@@ -152,7 +152,7 @@ Result<MethodOutput> run_jacobian(const MethodCall& call) {
 
 Result<MethodOutput> run_hidden_token_attribution(const MethodCall& call) {
   if (Status st = check_layer(call, true); !st) return st.error();
-  const autodiff::Tape tape(call.model(), call.trace());
+  const autodiff::Tape tape(call.model(), call.trace(), derivative_weights(call));
   // Always cumulative (hidden state l against the input); a Layer request means the same as UpTo.
   const std::vector<int> layers = requested_layers(call);
   std::vector<int> stages;

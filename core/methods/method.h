@@ -5,6 +5,7 @@
 // re-runs the forward pass) and answers a MethodRequest with Maps: rows are output (query) tokens i,
 // columns input (source) tokens j. Methods that explain one prediction (gradients, occlusion)
 // give one row for the explained position unless asked for every row.
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -19,6 +20,9 @@ namespace tl {
 
 class Backend;
 class Tokenizer;
+namespace autodiff {
+class DoubleWeights;
+}
 
 // Which part of the model a map describes.
 //   Layer:    block `layer` alone (its input is the hidden state entering it);
@@ -55,6 +59,9 @@ struct MethodInputs {
   std::string text;  // for provenance only
   // Where the TensorLens engine computes (GPU or CPU); nullptr = a CPU backend made for the call.
   Backend* backend = nullptr;
+  // The model's weights in double for gradient methods, shared between calls (converting GPT-2
+  // small's takes about a second); nullptr = converted for the call.
+  std::shared_ptr<const autodiff::DoubleWeights> derivative_weights;
 };
 
 // Logit lens: the residual stream after every block read through the final norm and the

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <functional>
 
+#include "core/autodiff/tape.h"
 #include "core/methods/registry.h"
 #include "core/tokenizer/tokenizer.h"
 
@@ -43,6 +44,11 @@ std::string MethodCall::option_string(const char* key, const std::string& fallba
 bool MethodCall::option_bool(const char* key, bool fallback) const {
   const auto it = req.options.find(key);
   return it != req.options.end() && it->is_boolean() ? it->get<bool>() : fallback;
+}
+
+std::shared_ptr<const autodiff::DoubleWeights> derivative_weights(const MethodCall& call) {
+  if (call.in.derivative_weights && &call.in.derivative_weights->model() == call.in.model) return call.in.derivative_weights;
+  return std::make_shared<const autodiff::DoubleWeights>(call.model());
 }
 
 ForwardInput forward_input(const MethodInputs& in) {

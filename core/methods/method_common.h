@@ -37,6 +37,9 @@ struct MethodCall {
   bool option_bool(const char* key, bool fallback) const;
 };
 
+// The model's double weights for derivatives: the shared ones from the inputs, else new ones.
+std::shared_ptr<const autodiff::DoubleWeights> derivative_weights(const MethodCall& call);
+
 // The ForwardInput that produced the trace (rebuilt from the trace when not given).
 ForwardInput forward_input(const MethodInputs& in);
 
