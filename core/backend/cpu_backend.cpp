@@ -263,49 +263,87 @@ void CpuBackend::add_to_row(BackendBuffer& x, const TokenLayout& layout, std::in
   });
 }
 
+namespace {
+
+// Attention mixing as products. Row r of every block is an independent stream, so for a chunk of
+// rows [r0, r0 + rc) the head's columns are gathered token-major into Zt ((rc * hd) x N, zero where
+// a block has no row r), multiplied by A_h^T (forward) or A_h (adjoint), and the result is added
+// back to the rows each destination block has. Exactly the per-row definition in backend.h, at
+// GEMM speed instead of one small axpy per (query, key) pair.
+template <class T>
+void mix_by_products(const Mat<T>& X, Mat<T>& Y, const TokenLayout& layout, const Mat<T>& A, const HeadShape& shape,
+                     bool transpose, int threads) {
+  const int n = layout.num_tokens(), hd = shape.head_dim, per_group = shape.heads / shape.kv_heads;
+  const std::int64_t e_max = *std::max_element(layout.count.begin(), layout.count.end());
+  if (e_max == 0) return;
+  // Chunks of about 2^20 elements of scratch per thread.
+  const std::int64_t rc = std::clamp<std::int64_t>((std::int64_t(1) << 20) / (std::int64_t(hd) * n), 1, e_max);
+  const std::int64_t chunks = (e_max + rc - 1) / rc;
+  const double work = 2.0 * n * n * double(e_max) * hd * shape.heads;
+  // Task = (kv head g, row chunk): forward writes the query heads of g, the adjoint kv head g.
+  parallel_tasks(threads, std::int64_t(shape.kv_heads) * chunks, work, [&](std::int64_t task) {
+    const int g = static_cast<int>(task / chunks);
+    const std::int64_t r0 = (task % chunks) * rc, rows = std::min(rc, e_max - r0);
+    const std::int64_t m = rows * hd;
+    Mat<T> z(m, n), w(m, n);
+    auto gather = [&](std::int64_t col0) {
+      z.setZero();
+      for (int k = 0; k < n; ++k) {
+        const std::int64_t have = std::clamp<std::int64_t>(layout.count[k] - r0, 0, rows);
+        for (int c = 0; c < hd && have > 0; ++c) {
+          z.col(k).segment(std::int64_t(c) * rows, have) = X.col(col0 + c).segment(layout.offset[k] + r0, have);
+        }
+      }
+    };
+    auto scatter = [&](std::int64_t col0) {
+      for (int i = 0; i < n; ++i) {
+        const std::int64_t have = std::clamp<std::int64_t>(layout.count[i] - r0, 0, rows);
+        for (int c = 0; c < hd && have > 0; ++c) {
+          Y.col(col0 + c).segment(layout.offset[i] + r0, have) += w.col(i).segment(std::int64_t(c) * rows, have);
+        }
+      }
+    };
+    auto product = [&](int h, bool accumulate) {  // w (+)= z op(A_h), op = transpose for forward
+      const T* a = A.data() + std::int64_t(h) * n;
+      if constexpr (std::is_same_v<T, float>) {
+        cpu::sgemm(m, n, n, z.data(), m, a, A.rows(), !transpose, w.data(), m, accumulate);
+      } else {
+        Eigen::Map<const Mat<T>, 0, Eigen::OuterStride<>> ah(a, n, n, Eigen::OuterStride<>(A.rows()));
+        if (!transpose && accumulate) w.noalias() += z * ah.transpose();
+        else if (!transpose) w.noalias() = z * ah.transpose();
+        else if (accumulate) w.noalias() += z * ah;
+        else w.noalias() = z * ah;
+      }
+    };
+    if (!transpose) {
+      gather(std::int64_t(g) * hd);
+      for (int h = g * per_group; h < (g + 1) * per_group; ++h) {
+        product(h, false);
+        scatter(std::int64_t(h) * hd);
+      }
+    } else {
+      for (int h = g * per_group; h < (g + 1) * per_group; ++h) {
+        gather(std::int64_t(h) * hd);
+        product(h, h > g * per_group);
+      }
+      scatter(std::int64_t(g) * hd);
+    }
+  });
+}
+
+}  // namespace
+
 void CpuBackend::attention_mix(const BackendBuffer& x, BackendBuffer& y, const TokenLayout& layout,
                                const BackendBuffer& probs, const HeadShape& shape, bool transpose) {
-  const int n_tok = layout.num_tokens();
-  const int hd = shape.head_dim;
-  const int per_group = shape.heads / shape.kv_heads;
+  [[maybe_unused]] const int n_tok = layout.num_tokens();
   assert(shape.heads % shape.kv_heads == 0 && probs.rows() == std::int64_t(shape.heads) * n_tok &&
          probs.cols() == n_tok);
-  assert(x.cols() == std::int64_t(transpose ? shape.heads : shape.kv_heads) * hd);
-  assert(y.cols() == std::int64_t(transpose ? shape.kv_heads : shape.heads) * hd);
+  assert(x.cols() == std::int64_t(transpose ? shape.heads : shape.kv_heads) * shape.head_dim);
+  assert(y.cols() == std::int64_t(transpose ? shape.kv_heads : shape.heads) * shape.head_dim);
+  assert(x.rows() == layout.total_rows && y.rows() == layout.total_rows);
   dispatch(x.precision(), [&](auto tag) {
     using T = decltype(tag);
-    const auto& X = mat<T>(x);
-    const auto& A = mat<T>(probs);
-    auto& Y = mat<T>(y);
-    const double work = double(n_tok) * n_tok * hd * shape.heads * (double(layout.total_rows) / n_tok);
-    if (!transpose) {
-      // Task = (destination token i, query head h): writes y_i[:, head h] only.
-      parallel_tasks(threads_, std::int64_t(n_tok) * shape.heads, work, [&](std::int64_t task) {
-        const int i = static_cast<int>(task / shape.heads), h = static_cast<int>(task % shape.heads);
-        const int g = h / per_group;
-        for (int k = 0; k < n_tok; ++k) {
-          const T a = A(std::int64_t(h) * n_tok + i, k);
-          const std::int64_t rows = std::min(layout.count[i], layout.count[k]);
-          if (a == T(0) || rows == 0) continue;
-          Y.block(layout.offset[i], std::int64_t(h) * hd, rows, hd) +=
-              a * X.block(layout.offset[k], std::int64_t(g) * hd, rows, hd);
-        }
-      });
-    } else {
-      // Task = (destination token k, kv head g): sums over the query heads of the group.
-      parallel_tasks(threads_, std::int64_t(n_tok) * shape.kv_heads, work, [&](std::int64_t task) {
-        const int k = static_cast<int>(task / shape.kv_heads), g = static_cast<int>(task % shape.kv_heads);
-        for (int h = g * per_group; h < (g + 1) * per_group; ++h) {
-          for (int i = 0; i < n_tok; ++i) {
-            const T a = A(std::int64_t(h) * n_tok + i, k);
-            const std::int64_t rows = std::min(layout.count[i], layout.count[k]);
-            if (a == T(0) || rows == 0) continue;
-            Y.block(layout.offset[k], std::int64_t(g) * hd, rows, hd) +=
-                a * X.block(layout.offset[i], std::int64_t(h) * hd, rows, hd);
-          }
-        }
-      });
-    }
+    mix_by_products<T>(mat<T>(x), mat<T>(y), layout, mat<T>(probs), shape, transpose, threads_);
   });
 }
 

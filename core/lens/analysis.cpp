@@ -250,18 +250,18 @@ Result<std::vector<Map>> compute_scopes(const Model& model, const Trace& trace, 
 
     PropagationOptions opts{req.precision, req.gated, plan.fused, plan.keep_blocks};
     Propagator prop(backend, model, trace, segment, opts);
-    // Biases first (one row per token): this also builds the block factors the plan reuses.
-    std::vector<MatD> bias;
-    if (auto st = run_bias_pass(prop, job.at, bias); !st) return st.error();
     ReductionInputs in{req.method, segment.inputs, out.directions};
     ProgressSlice slice(progress, double(jk) / jobs.size(), double(jk + 1) / jobs.size());
-    std::vector<MatD> values;
-    if (forward) {
+    std::vector<MatD> values, bias;
+    if (forward) {  // the bias state rides along with the first pass
       CheckpointMaps cm;
       cm.at = job.at;
-      if (auto st = run_forward_plan(prop, work.dims, in, plan, cm, progress ? &slice : nullptr); !st) return st.error();
+      if (auto st = run_forward_plan(prop, work.dims, in, plan, cm, progress ? &slice : nullptr, &bias); !st) {
+        return st.error();
+      }
       values = std::move(cm.values);
     } else {
+      if (auto st = run_bias_pass(prop, job.at, bias); !st) return st.error();
       values.resize(1);
       if (auto st = run_adjoint_plan(prop, work.dims, in, plan, values[0], progress ? &slice : nullptr); !st) {
         return st.error();

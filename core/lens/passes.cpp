@@ -69,7 +69,7 @@ Status reduce_forward(Backend& be, const StreamState& s, const ReductionInputs& 
 }  // namespace
 
 Status run_forward_plan(Propagator& prop, const ModelDims& dims, const ReductionInputs& in, const Plan& plan,
-                        CheckpointMaps& out, Progress* progress) {
+                        CheckpointMaps& out, Progress* progress, std::vector<MatD>* bias) {
   Backend& be = prop.backend();
   const Precision p = prop.precision();
   const int n = dims.tokens, d = dims.hidden, rows = plan.rows_per_token;
@@ -97,18 +97,30 @@ Status run_forward_plan(Propagator& prop, const ModelDims& dims, const Reduction
       if (!r) return r.error();
       batch_inputs = std::move(r.value());
     }
-    auto at_checkpoint = [&](const Checkpoint& cp, StreamState& state) -> Status {
+    // The first pass carries the bias state (one row per token) along.
+    StreamState bias_state;
+    std::vector<StreamState*> states{&s};
+    if (bias && pass == 0) {
+      auto b = prop.make_state(std::vector<std::int64_t>(n, 1), true);
+      if (!b) return b.error();
+      bias_state = std::move(b.value());
+      states.push_back(&bias_state);
+      bias->assign(out.at.size(), MatD());
+    }
+    auto at_checkpoint = [&](const Checkpoint& cp, int index, StreamState& state) -> Status {
       for (std::size_t k = 0; k < out.at.size(); ++k) {
         if (!same_checkpoint(cp, out.at[k])) continue;
-        if (auto r = reduce_forward(be, state, in, first, rows, directions.get(), batch_inputs.get(),
-                                    out.values[k]);
-            !r) {
+        if (index == 1) {
+          (*bias)[k] = be.download_rows(*state.x, 0, n);
+        } else if (auto r = reduce_forward(be, state, in, first, rows, directions.get(), batch_inputs.get(),
+                                           out.values[k]);
+                   !r) {
           return r;
         }
       }
       return Status::Ok();
     };
-    if (auto r = prop.forward(s, at_checkpoint, progress, double(pass) / passes, double(pass + 1) / passes); !r) {
+    if (auto r = prop.forward(states, at_checkpoint, progress, double(pass) / passes, double(pass + 1) / passes); !r) {
       return r;
     }
   }

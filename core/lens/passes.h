@@ -33,8 +33,9 @@ struct CheckpointMaps {
   std::vector<MatD> values;
 };
 
+// With `bias`, the first pass also propagates the bias state and returns c [N, D] per checkpoint.
 Status run_forward_plan(Propagator& prop, const ModelDims& dims, const ReductionInputs& in, const Plan& plan,
-                        CheckpointMaps& out, Progress* progress);
+                        CheckpointMaps& out, Progress* progress, std::vector<MatD>* bias = nullptr);
 // The adjoint gives the whole segment only (its final checkpoint).
 Status run_adjoint_plan(Propagator& prop, const ModelDims& dims, const ReductionInputs& in, const Plan& plan,
                         MatD& values, Progress* progress);

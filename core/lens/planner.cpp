@@ -151,7 +151,9 @@ Plan cost_plan(const Workload& w, Strategy s, int batch, bool fused, bool keep, 
       rows_peak = std::max(rows_peak, rows);
     }
     plan.passes += batches;
-    if (fused) plan.flops += fused_build_flops(d) * blocks * (keep ? 1 : batches);
+    // Without kept factors every pass rebuilds them (the adjoint's separate bias pass too).
+    const int uses = batches + (is_forward(s) ? 0 : 1);
+    if (fused) plan.flops += fused_build_flops(d) * blocks * (keep ? 1 : uses);
   }
   plan.peak_bytes = state_peak + block_factor_bytes(d, fused, p) * (keep ? max_blocks : 1) +
                     (fused ? fused_build_bytes(d, p) : 0) + host_block_bytes(d) + rows_peak * 8 +
@@ -217,9 +219,11 @@ Result<Plan> choose_plan(const Workload& w, Strategy requested, std::int64_t bud
             have_smallest = true;
           }
           if (c.peak_bytes > budget) continue;
-          // Cheapest first; among equals, fewer passes.
-          if (!have_best || c.flops < best.flops * (1 - 1e-9) ||
-              (c.flops <= best.flops * (1 + 1e-9) && c.passes < best.passes)) {
+          // Cheapest first; among equals, fewer passes, then less memory.
+          const bool cheaper = c.flops < best.flops * (1 - 1e-9);
+          const bool equal = !cheaper && c.flops <= best.flops * (1 + 1e-9);
+          if (!have_best || cheaper || (equal && c.passes < best.passes) ||
+              (equal && c.passes == best.passes && c.peak_bytes < best.peak_bytes)) {
             best = c;
             have_best = true;
           }

@@ -19,9 +19,9 @@ struct Propagator::DeviceBlock {
   std::vector<DeviceStep> steps;
 };
 
-// Scratch buffers sized for one state's row count: y (R x D) is the out-of-place partner of the
+// Scratch buffers of one state (sized by its rows): y (R x D) is the out-of-place partner of the
 // state, v/ctx the attention's value and context, z the FFN hidden layer.
-struct Propagator::Workspace {
+struct StateScratch {
   Buffer y, v, ctx, z;
 };
 
@@ -46,7 +46,7 @@ void check_cancel(Progress* progress) {
 Propagator::Propagator(Backend& backend, const Model& model, const Trace& trace, const LensSegment& segment,
                        const PropagationOptions& options)
     : backend_(backend), model_(model), trace_(trace), segment_(segment), options_(options),
-      work_(std::make_unique<Workspace>()), host_(std::make_unique<BlockOperator>()) {
+      host_(std::make_unique<BlockOperator>()) {
   blocks_.resize(segment.last_layer - segment.first_layer + 1);
 }
 
@@ -104,17 +104,23 @@ Result<StreamState> Propagator::make_state(std::vector<std::int64_t> counts, boo
   return s;
 }
 
-Status Propagator::ensure_workspace(const StreamState& s, std::int64_t ffn_width) {
+StateScratch& Propagator::scratch(StreamState& s) {
+  if (!s.scratch) s.scratch = std::make_shared<StateScratch>();
+  return *s.scratch;
+}
+
+Status Propagator::ensure_workspace(StreamState& s, std::int64_t ffn_width) {
   const std::int64_t rows = s.layout.total_rows;
   const Precision p = options_.precision;
-  if (auto st = ensure(backend_, work_->y, rows, segment_.hidden, p); !st) return st;
+  StateScratch& w = scratch(s);
+  if (auto st = ensure(backend_, w.y, rows, segment_.hidden, p); !st) return st;
   if (ffn_width > 0) {
-    if (auto st = ensure(backend_, work_->z, rows, ffn_width, p); !st) return st;
+    if (auto st = ensure(backend_, w.z, rows, ffn_width, p); !st) return st;
   }
   return Status::Ok();
 }
 
-void Propagator::swap_with_scratch(StreamState& s) { std::swap(s.x, work_->y); }
+void Propagator::swap_with_scratch(StreamState& s) { std::swap(s.x, scratch(s).y); }
 
 // ---- Token steps ---------------------------------------------------------------------------
 
@@ -122,12 +128,12 @@ Status Propagator::forward_step(const DeviceStep& st, StreamState& s) {
   Backend& be = backend_;
   if (st.k_stack) {
     if (auto r = ensure_workspace(s, 0); !r) return r;
-    be.gemm_per_token(*s.x, s.layout, *st.k_stack, false, *work_->y, false);
+    be.gemm_per_token(*s.x, s.layout, *st.k_stack, false, *scratch(s).y, false);
     swap_with_scratch(s);
   } else if (st.residual) {
     assert(st.w_in && st.w_out);
     if (auto r = ensure_workspace(s, st.width); !r) return r;
-    BackendBuffer& z = *work_->z;
+    BackendBuffer& z = *scratch(s).z;
     be.gemm(*s.x, *st.w_in, false, z, false);
     if (st.scale) be.scale_rows(z, s.layout, *st.scale);
     if (st.coef) be.scale_columns(z, s.layout, *st.coef);
@@ -135,7 +141,7 @@ Status Propagator::forward_step(const DeviceStep& st, StreamState& s) {
   } else {
     if (st.w_in) {
       if (auto r = ensure_workspace(s, 0); !r) return r;
-      be.gemm(*s.x, *st.w_in, false, *work_->y, false);
+      be.gemm(*s.x, *st.w_in, false, *scratch(s).y, false);
       swap_with_scratch(s);
     }
     if (st.scale) be.scale_rows(*s.x, s.layout, *st.scale);
@@ -149,11 +155,11 @@ Status Propagator::backward_step(const DeviceStep& st, StreamState& s) {
   Backend& be = backend_;
   if (st.k_stack) {
     if (auto r = ensure_workspace(s, 0); !r) return r;
-    be.gemm_per_token(*s.x, s.layout, *st.k_stack, true, *work_->y, false);
+    be.gemm_per_token(*s.x, s.layout, *st.k_stack, true, *scratch(s).y, false);
     swap_with_scratch(s);
   } else if (st.residual) {
     if (auto r = ensure_workspace(s, st.width); !r) return r;
-    BackendBuffer& z = *work_->z;
+    BackendBuffer& z = *scratch(s).z;
     be.gemm(*s.x, *st.w_out, true, z, false);
     if (st.coef) be.scale_columns(z, s.layout, *st.coef);
     if (st.scale) be.scale_rows(z, s.layout, *st.scale);
@@ -163,7 +169,7 @@ Status Propagator::backward_step(const DeviceStep& st, StreamState& s) {
     if (st.scale) be.scale_rows(*s.x, s.layout, *st.scale);
     if (st.w_in) {
       if (auto r = ensure_workspace(s, 0); !r) return r;
-      be.gemm(*s.x, *st.w_in, true, *work_->y, false);
+      be.gemm(*s.x, *st.w_in, true, *scratch(s).y, false);
       swap_with_scratch(s);
     }
   }
@@ -213,17 +219,11 @@ Status Propagator::build_fused(const std::vector<TokenStep>& host_steps, DeviceB
     if (first_dev.scale) backend_.scale_rows(*k.x, k.layout, *first_dev.scale);
     if (first_dev.coef) backend_.scale_columns(*k.x, k.layout, *first_dev.coef);
   }
-  // The rest run on their own scratch (N*D rows), which must not replace the main workspace.
-  Workspace main = std::move(*work_);
-  *work_ = Workspace{};
-  Status status;
-  for (std::size_t i = 1; i < host_steps.size() && status.ok(); ++i) {
+  for (std::size_t i = 1; i < host_steps.size(); ++i) {
     DeviceStep ds;
-    status = upload_step(host_steps[i], ds);
-    if (status) status = forward_step(ds, k);
+    if (auto st = upload_step(host_steps[i], ds); !st) return st;
+    if (auto st = forward_step(ds, k); !st) return st;
   }
-  *work_ = std::move(main);
-  if (!status) return status;
 
   DeviceStep fused;
   fused.k_stack = std::move(k.x);
@@ -260,15 +260,81 @@ Result<std::shared_ptr<Propagator::DeviceBlock>> Propagator::device_block(int la
   return block;
 }
 
+Status Propagator::forward_block(const DeviceBlock& b, StreamState& s) {
+  Backend& be = backend_;
+  const HeadShape& sh = b.shape;
+  const std::int64_t rows = s.layout.total_rows;
+  StateScratch& w = scratch(s);
+  if (auto st = ensure(be, w.v, rows, std::int64_t(sh.kv_heads) * sh.head_dim, options_.precision); !st) return st;
+  if (auto st = ensure(be, w.ctx, rows, std::int64_t(sh.heads) * sh.head_dim, options_.precision); !st) return st;
+  // Attention context from the block input (kept in ctx while a parallel block's steps run).
+  be.gemm(*s.x, *b.w_v, false, *w.v, false);
+  if (b.pre_scale) be.scale_rows(*w.v, s.layout, *b.pre_scale);
+  be.set_zero(*w.ctx);
+  be.attention_mix(*w.v, *w.ctx, s.layout, *b.probs, sh, false);
+  if (b.topology == Topology::Parallel) {
+    if (auto st = forward_steps(b.steps, s); !st) return st;
+    be.gemm(*w.ctx, *b.w_o, false, *s.x, true);
+    if (s.bias_row) be.add_to_row(*s.x, s.layout, 0, *b.attn_bias);
+  } else {
+    be.gemm(*w.ctx, *b.w_o, false, *s.x, true);
+    if (s.bias_row) be.add_to_row(*s.x, s.layout, 0, *b.attn_bias);
+    if (auto st = forward_steps(b.steps, s); !st) return st;
+  }
+  return Status::Ok();
+}
+
+Status Propagator::backward_block(const DeviceBlock& b, StreamState& s) {
+  Backend& be = backend_;
+  const HeadShape& sh = b.shape;
+  const std::int64_t rows = s.layout.total_rows;
+  StateScratch& w = scratch(s);
+  if (auto st = ensure(be, w.v, rows, std::int64_t(sh.kv_heads) * sh.head_dim, options_.precision); !st) return st;
+  if (auto st = ensure(be, w.ctx, rows, std::int64_t(sh.heads) * sh.head_dim, options_.precision); !st) return st;
+  // attn^T(G) up to the value space, kept in v while a parallel block's steps run.
+  auto attention_adjoint_values = [&] {
+    be.gemm(*s.x, *b.w_o, true, *w.ctx, false);
+    be.set_zero(*w.v);
+    be.attention_mix(*w.ctx, *w.v, s.layout, *b.probs, sh, true);
+    if (b.pre_scale) be.scale_rows(*w.v, s.layout, *b.pre_scale);
+  };
+  if (b.topology == Topology::Parallel) {
+    attention_adjoint_values();
+    if (auto st = backward_steps(b.steps, s); !st) return st;
+  } else {
+    if (auto st = backward_steps(b.steps, s); !st) return st;
+    attention_adjoint_values();
+  }
+  be.gemm(*w.v, *b.w_v, true, *s.x, true);
+  return Status::Ok();
+}
+
 Status Propagator::forward(StreamState& s, const CheckpointFn& at_checkpoint, Progress* progress,
                            double progress_from, double progress_to) {
-  Backend& be = backend_;
+  StreamState* states[] = {&s};
+  return forward(states, at_checkpoint ? ManyCheckpointFn([&](const Checkpoint& cp, int, StreamState& st) {
+                                           return at_checkpoint(cp, st);
+                                         })
+                                       : ManyCheckpointFn(),
+                 progress, progress_from, progress_to);
+}
+
+Status Propagator::forward(std::span<StreamState* const> states, const ManyCheckpointFn& at_checkpoint,
+                           Progress* progress, double progress_from, double progress_to) {
   if (prologue_.empty() && !segment_.prologue.empty()) {
     if (auto st = upload_steps(segment_.prologue, prologue_); !st) return st;
   }
-  if (auto r = forward_steps(prologue_, s); !r) return r;
+  auto report = [&](const Checkpoint& cp) -> Status {
+    if (!at_checkpoint) return Status::Ok();
+    for (std::size_t k = 0; k < states.size(); ++k) {
+      if (auto st = at_checkpoint(cp, static_cast<int>(k), *states[k]); !st) return st;
+    }
+    return Status::Ok();
+  };
+  for (StreamState* s : states) {
+    if (auto r = forward_steps(prologue_, *s); !r) return r;
+  }
   const int count = segment_.last_layer - segment_.first_layer + 1;
-  const std::int64_t rows = s.layout.total_rows;
   for (int l = segment_.first_layer; l <= segment_.last_layer; ++l) {
     check_cancel(progress);
     if (progress) {
@@ -277,44 +343,25 @@ Status Propagator::forward(StreamState& s, const CheckpointFn& at_checkpoint, Pr
     }
     auto blk = device_block(l);
     if (!blk) return blk.error();
-    const DeviceBlock& b = *blk.value();
-    const HeadShape& sh = b.shape;
-    const Precision p = options_.precision;
-    if (auto st = ensure(be, work_->v, rows, std::int64_t(sh.kv_heads) * sh.head_dim, p); !st) return st;
-    if (auto st = ensure(be, work_->ctx, rows, std::int64_t(sh.heads) * sh.head_dim, p); !st) return st;
-    // Attention context from the block input (kept in ctx while a parallel block's steps run).
-    be.gemm(*s.x, *b.w_v, false, *work_->v, false);
-    if (b.pre_scale) be.scale_rows(*work_->v, s.layout, *b.pre_scale);
-    be.set_zero(*work_->ctx);
-    be.attention_mix(*work_->v, *work_->ctx, s.layout, *b.probs, sh, false);
-    if (b.topology == Topology::Parallel) {
-      if (auto st = forward_steps(b.steps, s); !st) return st;
-      be.gemm(*work_->ctx, *b.w_o, false, *s.x, true);
-      if (s.bias_row) be.add_to_row(*s.x, s.layout, 0, *b.attn_bias);
-    } else {
-      be.gemm(*work_->ctx, *b.w_o, false, *s.x, true);
-      if (s.bias_row) be.add_to_row(*s.x, s.layout, 0, *b.attn_bias);
-      if (auto st = forward_steps(b.steps, s); !st) return st;
+    for (StreamState* s : states) {
+      if (auto st = forward_block(*blk.value(), *s); !st) return st;
     }
-    if (at_checkpoint) {
-      if (auto st = at_checkpoint(Checkpoint{l, false}, s); !st) return st;
-    }
+    if (auto st = report(Checkpoint{l, false}); !st) return st;
   }
   if (!segment_.epilogue.empty()) {
     if (epilogue_.empty()) {
       if (auto st = upload_steps(segment_.epilogue, epilogue_); !st) return st;
     }
-    if (auto r = forward_steps(epilogue_, s); !r) return r;
-    if (at_checkpoint) {
-      if (auto st = at_checkpoint(Checkpoint{segment_.last_layer, true}, s); !st) return st;
+    for (StreamState* s : states) {
+      if (auto r = forward_steps(epilogue_, *s); !r) return r;
     }
+    if (auto st = report(Checkpoint{segment_.last_layer, true}); !st) return st;
   }
   if (progress) progress->report(progress_to, "done");
   return Status::Ok();
 }
 
 Status Propagator::backward(StreamState& s, Progress* progress, double progress_from, double progress_to) {
-  Backend& be = backend_;
   auto upload_all = [&](const std::vector<TokenStep>& host, std::vector<DeviceStep>& dev) -> Status {
     if (!dev.empty() || host.empty()) return Status::Ok();
     return upload_steps(host, dev);
@@ -323,7 +370,6 @@ Status Propagator::backward(StreamState& s, Progress* progress, double progress_
   if (auto st = upload_all(segment_.prologue, prologue_); !st) return st;
   if (auto r = backward_steps(epilogue_, s); !r) return r;
   const int count = segment_.last_layer - segment_.first_layer + 1;
-  const std::int64_t rows = s.layout.total_rows;
   for (int l = segment_.last_layer; l >= segment_.first_layer; --l) {
     check_cancel(progress);
     if (progress) {
@@ -332,25 +378,7 @@ Status Propagator::backward(StreamState& s, Progress* progress, double progress_
     }
     auto blk = device_block(l);
     if (!blk) return blk.error();
-    const DeviceBlock& b = *blk.value();
-    const HeadShape& sh = b.shape;
-    const Precision p = options_.precision;
-    if (auto st = ensure(be, work_->v, rows, std::int64_t(sh.kv_heads) * sh.head_dim, p); !st) return st;
-    if (auto st = ensure(be, work_->ctx, rows, std::int64_t(sh.heads) * sh.head_dim, p); !st) return st;
-    auto attention_adjoint_values = [&] {
-      be.gemm(*s.x, *b.w_o, true, *work_->ctx, false);
-      be.set_zero(*work_->v);
-      be.attention_mix(*work_->ctx, *work_->v, s.layout, *b.probs, sh, true);
-      if (b.pre_scale) be.scale_rows(*work_->v, s.layout, *b.pre_scale);
-    };
-    if (b.topology == Topology::Parallel) {
-      attention_adjoint_values();
-      if (auto st = backward_steps(b.steps, s); !st) return st;
-    } else {
-      if (auto st = backward_steps(b.steps, s); !st) return st;
-      attention_adjoint_values();
-    }
-    be.gemm(*work_->v, *b.w_v, true, *s.x, true);
+    if (auto st = backward_block(*blk.value(), s); !st) return st;
   }
   if (auto r = backward_steps(prologue_, s); !r) return r;
   if (progress) progress->report(progress_to, "done");

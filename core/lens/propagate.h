@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "core/backend/backend.h"
@@ -37,10 +38,13 @@ class ProgressSlice final : public Progress {
   double from_, to_;
 };
 
+struct StateScratch;  // the propagator's scratch buffers for one state (sized by its rows)
+
 struct StreamState {
   Buffer x;             // total_rows x D
   TokenLayout layout;
   bool bias_row = false;
+  std::shared_ptr<StateScratch> scratch;  // created by the Propagator on first use
 };
 
 struct PropagationOptions {
@@ -73,6 +77,11 @@ class Propagator {
   using CheckpointFn = std::function<Status(const Checkpoint&, StreamState&)>;
   Status forward(StreamState& state, const CheckpointFn& at_checkpoint, Progress* progress = nullptr,
                  double progress_from = 0, double progress_to = 1);
+  // Several states through the same pass (each block's factors are built once for all of them);
+  // the callback also gets the state's index.
+  using ManyCheckpointFn = std::function<Status(const Checkpoint&, int, StreamState&)>;
+  Status forward(std::span<StreamState* const> states, const ManyCheckpointFn& at_checkpoint,
+                 Progress* progress = nullptr, double progress_from = 0, double progress_to = 1);
   // The adjoint: epilogue^T, blocks last..first, prologue^T. Biases play no part. Throws Cancelled.
   Status backward(StreamState& state, Progress* progress = nullptr, double progress_from = 0, double progress_to = 1);
 
@@ -83,14 +92,16 @@ class Propagator {
  private:
   struct DeviceStep;
   struct DeviceBlock;
-  struct Workspace;
 
   Result<std::shared_ptr<DeviceBlock>> device_block(int layer);
   Status upload_step(const TokenStep& step, DeviceStep& dst);
   Status upload_steps(const std::vector<TokenStep>& host, std::vector<DeviceStep>& dev);
   Status upload_into(const MatD& m, Buffer& dst);
   Result<Buffer> upload(const MatD& m);
-  Status ensure_workspace(const StreamState& state, std::int64_t ffn_width);
+  StateScratch& scratch(StreamState& s);
+  Status ensure_workspace(StreamState& state, std::int64_t ffn_width);
+  Status forward_block(const DeviceBlock& b, StreamState& s);
+  Status backward_block(const DeviceBlock& b, StreamState& s);
   Status build_fused(const std::vector<TokenStep>& host_steps, DeviceBlock& block);
 
   Status forward_steps(const std::vector<DeviceStep>& steps, StreamState& s);
@@ -107,7 +118,6 @@ class Propagator {
   std::vector<DeviceStep> prologue_, epilogue_;
   std::vector<std::shared_ptr<DeviceBlock>> blocks_;  // indexed by layer - first_layer
   std::shared_ptr<DeviceBlock> transient_;            // reused when blocks are not kept
-  std::unique_ptr<Workspace> work_;
   std::unique_ptr<BlockOperator> host_;  // host-side factors of the block being uploaded (storage reused)
 };
 
