@@ -4,6 +4,7 @@
 // chunk of input directions (token j, feature e) gives column (j, e) of every stage at once.
 #include <algorithm>
 #include <map>
+#include <string>
 
 #include "core/autodiff/derivatives.h"
 #include "core/methods/method_impls.h"
@@ -46,39 +47,50 @@ autodiff::InputVariable input_variable(const MethodCall& call) {
                                                                : autodiff::InputVariable::Embeddings;
 }
 
-// Frobenius norms ||d stage_s[i] / d input[j]||_F for each wanted stage (0..L+1).
-std::map<int, MatrixXd> cumulative_norms(const MethodCall& call, const autodiff::Tape& tape, const std::vector<int>& stages) {
+// Calls product(j, first, count, f, m) for every chunk of input directions: token j, features
+// first..first+count-1, tangents on the window rows f..N-1 (m rows). Progress is reported in
+// proportion to the work done (a chunk costs about count * m rows of products), so a caller that
+// stops early can extrapolate.
+template <class Product>
+void for_each_direction_chunk(const MethodCall& call, const std::string& what, Product product) {
   const int n = call.n(), D = call.spec().hidden_size, chunk = directions_per_chunk(call.spec(), n);
-  std::map<int, MatrixXd> squares;
-  for (int s : stages) squares[s] = MatrixXd::Zero(n, n);
+  double total = 0, done = 0;
+  for (int j = 0; j < n; ++j) total += double(n - window_start(call, j)) * D;
   for (int j = 0; j < n; ++j) {
+    const int f = window_start(call, j), m = n - f;
     for (int first = 0; first < D; first += chunk) {
-      call.step((j + double(first) / D) / n, "input token " + std::to_string(j + 1) + "/" + std::to_string(n));
-      const int count = std::min(chunk, D - first), f = window_start(call, j), m = n - f;
-      autodiff::hidden_states_jvp(
-          tape, unit_directions(m, D, j - f, first, count), input_variable(call),
-          [&](int stage, const MatrixXd& t) {
-            if (auto it = squares.find(stage); it != squares.end()) accumulate_squares(t, it->second.col(j).tail(m));
-          },
-          f);
+      call.step(done / total, what + "input token " + std::to_string(j + 1) + "/" + std::to_string(n));
+      const int count = std::min(chunk, D - first);
+      product(j, first, count, f, m);
+      done += double(count) * m;
     }
   }
+}
+
+// Frobenius norms ||d stage_s[i] / d input[j]||_F for each wanted stage (0..L+1).
+std::map<int, MatrixXd> cumulative_norms(const MethodCall& call, const autodiff::Tape& tape, const std::vector<int>& stages) {
+  const int n = call.n(), D = call.spec().hidden_size;
+  std::map<int, MatrixXd> squares;
+  for (int s : stages) squares[s] = MatrixXd::Zero(n, n);
+  for_each_direction_chunk(call, "", [&](int j, int first, int count, int f, int m) {
+    autodiff::hidden_states_jvp(
+        tape, unit_directions(m, D, j - f, first, count), input_variable(call),
+        [&](int stage, const MatrixXd& t) {
+          if (auto it = squares.find(stage); it != squares.end()) accumulate_squares(t, it->second.col(j).tail(m));
+        },
+        f);
+  });
   for (auto& [s, m] : squares) m = m.cwiseSqrt();
   return squares;
 }
 
 // Block-local norms ||d out_l[i] / d in_l[j]||_F.
 MatrixXd block_norms(const MethodCall& call, const autodiff::Tape& tape, int layer) {
-  const int n = call.n(), D = call.spec().hidden_size, chunk = directions_per_chunk(call.spec(), n);
+  const int n = call.n(), D = call.spec().hidden_size;
   MatrixXd squares = MatrixXd::Zero(n, n);
-  for (int j = 0; j < n; ++j) {
-    for (int first = 0; first < D; first += chunk) {
-      call.step((j + double(first) / D) / n, "block " + std::to_string(layer) + ", input token " + std::to_string(j + 1));
-      const int count = std::min(chunk, D - first), f = window_start(call, j), m = n - f;
-      accumulate_squares(autodiff::block_jvp(tape, layer, unit_directions(m, D, j - f, first, count), f),
-                         squares.col(j).tail(m));
-    }
-  }
+  for_each_direction_chunk(call, "block " + std::to_string(layer) + ", ", [&](int j, int first, int count, int f, int m) {
+    accumulate_squares(autodiff::block_jvp(tape, layer, unit_directions(m, D, j - f, first, count), f), squares.col(j).tail(m));
+  });
   return squares.cwiseSqrt();
 }
 
