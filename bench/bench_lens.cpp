@@ -3,7 +3,8 @@
 // (N = 16, 32, 64). FLOP counts are the planner's (docs/LENS_FLOPS.md), GFLOP/s = FLOP / wall
 // time, "% peak" against this machine's fp32 FMA peak measured at start-up (all threads), beside
 // the GFLOP/s of one large Eigen GEMM through the backend. Peak memory is the process's resident
-// high-water mark during the case (VmHWM after resetting it), next to the planner's estimate.
+// high-water mark during the case above what was resident before it (the model and the trace),
+// next to the planner's estimate.
 // "cpu/t" is process CPU time over wall time (about the thread count on an idle machine; lower
 // means the machine was busy and wall times are inflated).
 //
@@ -100,11 +101,13 @@ void reset_peak_rss() {
   std::ofstream("/proc/self/clear_refs") << "5";
 }
 
-double peak_rss_mib() {
+// VmHWM (peak) or VmRSS (current) of this process, MiB.
+double rss_mib(const char* field = "VmHWM:") {
   std::ifstream in("/proc/self/status");
   std::string line;
+  const std::size_t len = std::strlen(field);
   while (std::getline(in, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
+    if (line.compare(0, len, field) == 0) return std::stod(line.substr(len)) / 1024.0;
   }
   return 0;
 }
@@ -196,6 +199,7 @@ void run_case(const Model& model, const Trace& trace, LensMethod method, Strateg
     return;
   }
   reset_peak_rss();
+  const double resident = rss_mib("VmRSS:");  // the model and trace, before the case
   const auto t0 = Clock::now();
   const std::clock_t c0 = std::clock();
   auto map = lens::compute_map(model, trace, req, be);
@@ -208,7 +212,8 @@ void run_case(const Model& model, const Trace& trace, LensMethod method, Strateg
   const double gflops = est->flops / s / 1e9;
   std::printf("%-16s %5d %3d %-5s %10.3g %9.3f %7.2f %8.1f %6.1f%% %9.1f %9.1f\n", to_string(est->strategy), est->passes,
               est->sources_per_pass, est->fused ? "yes" : "no", est->flops, s, cpu / s, gflops,
-              peak_gflops > 0 ? 100 * gflops / peak_gflops : 0.0, double(est->peak_bytes) / (1 << 20), peak_rss_mib());
+              peak_gflops > 0 ? 100 * gflops / peak_gflops : 0.0, double(est->peak_bytes) / (1 << 20),
+              rss_mib() - resident);
   std::fflush(stdout);
 }
 
@@ -224,7 +229,7 @@ int main(int argc, char** argv) {
               be.threads(), peak, gemm, peak > 0 ? 100 * gemm / peak : 0.0);
   std::printf("%-18s %4s  %-17s %-16s %-16s %5s %3s %-5s %10s %9s %7s %8s %7s %9s %9s\n", "model", "N", "method",
               "requested", "strategy", "pass", "tok", "fused", "FLOP", "time s", "cpu/t", "GFLOP/s", "%peak", "est MiB",
-              "RSS MiB");
+              "+RSS MiB");
   for (const std::string& name : opt.models) {
     auto model = make_model(name);
     if (!model) return 1;
