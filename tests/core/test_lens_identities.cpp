@@ -113,10 +113,11 @@ TEST_P(LensFamily, DetachedJacobian) {
 }
 
 // 3. Decoder models: T[i, :, j, :] = 0 for j > i. The engine is run with every row present
-// (an encoder layout), so the zeros come from the operator, not from the layout.
+// (an encoder layout), so the zeros come from the operator, not from the layout. Encoders attend
+// both ways: every block is non-zero.
 TEST_P(LensFamily, CausalityZeros) {
   const Model m = make_family_model(GetParam().family, 15, GetParam().act);
-  if (!m.spec.causal) GTEST_SKIP() << "encoder";
+  const bool causal = m.spec.causal;
   const Trace t = run_forward(m, make_input(m, 5, 7));
   CpuBackend be;
   auto seg = lens::build_segment(m, t, 1, m.spec.num_layers, true, InputEnd::ResidualStream);
@@ -130,7 +131,7 @@ TEST_P(LensFamily, CausalityZeros) {
     ASSERT_TRUE(prop.forward(st.value(), {}).ok());
     for (int i = 0; i < n; ++i) {
       const double norm = be.download_rows(*st->x, st->layout.offset[i], d).norm();
-      if (i < j) EXPECT_EQ(norm, 0.0) << i << "," << j;
+      if (causal && i < j) EXPECT_EQ(norm, 0.0) << i << "," << j;
       else EXPECT_GT(norm, 0.0) << i << "," << j;
     }
   }

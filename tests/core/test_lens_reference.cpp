@@ -126,8 +126,9 @@ TEST_P(LensReference, DetachedJacobian) {
   }
 }
 
+// Decoders: zeros above the diagonal; encoders attend both ways, so every block is non-zero.
 TEST_P(LensReference, CausalityZeros) {
-  if (!model().spec.causal) GTEST_SKIP() << "encoder";
+  const bool causal = model().spec.causal;
   const Trace t = run_forward(model(), c_.input, Precision::Float64);
   CpuBackend be;
   auto seg = lens::build_segment(model(), t, 1, model().spec.num_layers, true, InputEnd::ResidualStream);
@@ -141,7 +142,7 @@ TEST_P(LensReference, CausalityZeros) {
   ASSERT_TRUE(prop.forward(st.value(), {}).ok());
   for (int i = 0; i < n; ++i) {
     const double norm = be.download_rows(*st->x, st->layout.offset[i], d).norm();
-    if (i < j) EXPECT_EQ(norm, 0.0) << i;
+    if (causal && i < j) EXPECT_EQ(norm, 0.0) << i;
     else EXPECT_GT(norm, 0.0) << i;
   }
 }
