@@ -6,7 +6,9 @@ namespace tl::render {
 
 LinePlot perturbation_plot(const eval::PerturbationReport& r) {
   LinePlot plot;
-  plot.title = QStringLiteral("Perturbation test: %1 sentences").arg(r.sentences.size());
+  plot.title = QStringLiteral("Perturbation test: %1 sentences%2")
+                   .arg(r.sentences.size())
+                   .arg(r.keep_last_token ? QStringLiteral(", last token kept") : QString());
   plot.subtitle = QStringLiteral("%1; replacement token '%2' (id %3); positive order: most relevant removed first "
                                  "(lower is better), negative: least relevant first (higher is better)")
                       .arg(QString::fromStdString(r.model), QString::fromStdString(r.replacement_label))

@@ -62,6 +62,7 @@ void register_eval_perturbation(CLI::App& eval) {
   cmd->add_option("--markdown", o->markdown, "also write the tables as Markdown");
   cmd->add_option("--plot", o->plot, "also draw the curves as PNG");
   cmd->add_option("--replacement", o->replacement, "replacement token (string or id; default: pad, unk, eos, bos; MLMs: mask)");
+  cmd->add_flag("--keep-last", o->p.keep_last_token, "causal LMs: never replace the last token (the explained position)");
   cmd->add_option("--seed", o->p.seed, "seed of the bootstrap and the random reference");
   cmd->add_option("--resamples", o->p.bootstrap_resamples, "bootstrap resamples")->check(CLI::NonNegativeNumber);
   cmd->add_option("--option", o->options, "method option method:key=value, repeatable (e.g. integrated-gradients:steps=16)");

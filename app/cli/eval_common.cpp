@@ -1,6 +1,10 @@
 #include "app/cli/eval_common.h"
 
 #include <QGuiApplication>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
 #include <memory>
 
 #include "core/io/file_util.h"
@@ -29,6 +33,12 @@ void write_report_text(const std::string& path, const std::string& text) {
 void write_plot_png(const std::string& path, const render::LinePlot& plot, int width, int height) {
   std::unique_ptr<QGuiApplication> app;
   if (!QGuiApplication::instance()) {
+    // Qt warns on stderr without a runtime directory; give it a private one (0700) as it would.
+    if (!std::getenv("XDG_RUNTIME_DIR")) {
+      const std::string dir = "/tmp/tensorlens-runtime-" + std::to_string(getuid());
+      mkdir(dir.c_str(), 0700);
+      setenv("XDG_RUNTIME_DIR", dir.c_str(), 0);
+    }
     static int argc = 3;
     static char arg0[] = "tensorlens-cli", arg1[] = "-platform", arg2[] = "offscreen";
     static char* argv[] = {arg0, arg1, arg2, nullptr};

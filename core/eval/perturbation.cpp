@@ -130,6 +130,7 @@ Result<PerturbationReport> run_perturbation(const Model& model, const Tokenizer*
   if (rep.replacement_token >= model.spec.vocab_size)
     return make_error("perturbation: replacement token " + std::to_string(rep.replacement_token) + " is outside the vocabulary");
   rep.replacement_label = label_of(tokenizer, rep.replacement_token);
+  rep.keep_last_token = o.keep_last_token && model.spec.causal;
   rep.fractions = o.fractions;
   rep.bootstrap_resamples = o.bootstrap_resamples;
   rep.seed = o.seed;
@@ -152,7 +153,9 @@ Result<PerturbationReport> run_perturbation(const Model& model, const Tokenizer*
     rep.methods[m].is_signed = info && info->is_signed;
   }
   for (size_t s = 0; s < ns; ++s) {
-    const EvalExample& ex = examples[s];
+    EvalExample ex = examples[s];
+    if (o.keep_last_token && model.spec.causal && ex.position >= 0 && ex.position < int(ex.removable.size()))
+      ex.removable[size_t(ex.position)] = false;
     const std::string where = "sentence " + std::to_string(s + 1);
     auto trace = forward(model, ex.input);
     if (!trace) return make_error(where + ": " + trace.error().message);
@@ -230,6 +233,7 @@ nlohmann::ordered_json to_json(const PerturbationReport& r) {
                   "AUC by the trapezoid rule over the fractions, bootstrap percentile CI over sentences";
   j["model"] = r.model;
   j["replacement_token"] = {{"id", r.replacement_token}, {"label", r.replacement_label}};
+  j["keep_last_token"] = r.keep_last_token;
   j["fractions"] = r.fractions;
   j["bootstrap"] = {{"resamples", r.bootstrap_resamples}, {"seed", r.seed}, {"level", r.ci_level}};
   j["seconds"] = r.seconds;
@@ -289,6 +293,7 @@ std::string to_markdown(const PerturbationReport& r) {
   os << "Model: " << r.model << ". Sentences: " << r.sentences.size() << ". Replacement token: `"
      << r.replacement_label << "` (id " << r.replacement_token << "). Removal fractions: ";
   for (size_t k = 0; k < r.fractions.size(); ++k) os << (k ? ", " : "") << fmt(r.fractions[k], 1);
+  if (r.keep_last_token) os << ". The last token (the explained position) is never replaced";
   os << ". Mean probability of the original prediction before removal: " << fmt(mean_p) << ".\n\n";
   os << "AUC by the trapezoid rule over the fractions (at most " << fmt(r.fractions.empty() ? 0 : r.fractions.back() - r.fractions.front(), 1)
      << "), mean over sentences with a " << int(std::lround(100 * r.ci_level)) << "% percentile bootstrap interval ("

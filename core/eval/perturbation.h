@@ -36,6 +36,9 @@ struct PerturbationOptions {
   std::vector<std::string> methods;  // registry names or "random" (relevance_methods() lists them)
   std::vector<double> fractions = default_fractions();  // increasing, in [0, 1)
   int replacement_token = -1;        // -1: the neutral token (methods::neutral_token)
+  // Causal LMs: never replace the token at the explained position (the last one). It dominates
+  // the next-token prediction of small models, so keeping it compares methods on the context.
+  bool keep_last_token = false;
   int bootstrap_resamples = 1000;
   std::uint64_t seed = 7;            // bootstrap resampling and the random reference
   double ci_level = 0.95;
@@ -88,6 +91,7 @@ struct PerturbationReport {
   std::string model;
   int replacement_token = 0;
   std::string replacement_label;
+  bool keep_last_token = false;
   std::vector<double> fractions;
   int bootstrap_resamples = 0;
   std::uint64_t seed = 0;

@@ -99,6 +99,18 @@ TEST(EvalPerturbation, CurvesOfAModelThatReadsOneTokenAreExact) {
   EXPECT_NEAR(trapezoid_auc(f, pos->probability), 0.05 * (p0 + p1) + 0.8 * p1, 1e-12);
   EXPECT_NEAR(trapezoid_auc(f, neg->probability), 0.9 * p0, 1e-12);
   EXPECT_EQ(neg->agreement, std::vector<double>(10, 1.0));
+
+  // Keeping the last token: nothing the model reads is ever replaced, every curve stays flat.
+  PerturbationOptions o;
+  o.methods = {"random", "occlusion"};
+  o.replacement_token = replacement;
+  o.keep_last_token = true;
+  o.bootstrap_resamples = 20;
+  auto kept = run_perturbation(m, nullptr, {ex}, o);
+  ASSERT_TRUE(kept.ok()) << kept.error().message;
+  EXPECT_TRUE(kept->keep_last_token);
+  for (const MethodResult& r : kept->methods)
+    for (double p : r.positive.mean.probability) EXPECT_NEAR(p, p0, 1e-12) << r.method;
 }
 
 // On a random model, the true leave-one-out effect as relevance gives a lower positive AUC than
