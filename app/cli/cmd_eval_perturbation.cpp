@@ -1,5 +1,6 @@
 // tensorlens-cli eval perturbation: the perturbation test (core/eval/perturbation.h) of registry
 // methods on a sentence file, as JSON (+ Markdown tables, + a PNG of the curves).
+#include <algorithm>
 #include <cstdio>
 
 #include "app/cli/eval_common.h"
@@ -48,7 +49,7 @@ void register_eval_perturbation(CLI::App& eval) {
     ModelOption model;
     SentenceOptions sentences;
     std::string methods = "all";
-    std::string out, markdown, plot, replacement;
+    std::string out, markdown, plot, replacement, paired_with;
     std::vector<std::string> options;
     eval::PerturbationOptions p;
     bool quiet = false;
@@ -63,6 +64,7 @@ void register_eval_perturbation(CLI::App& eval) {
   cmd->add_option("--plot", o->plot, "also draw the curves as PNG");
   cmd->add_option("--replacement", o->replacement, "replacement token (string or id; default: pad, unk, eos, bos; MLMs: mask)");
   cmd->add_flag("--keep-last", o->p.keep_last_token, "causal LMs: never replace the last token (the explained position)");
+  cmd->add_option("--paired-with", o->paired_with, "add paired AUC differences of every method against this one");
   cmd->add_option("--seed", o->p.seed, "seed of the bootstrap and the random reference");
   cmd->add_option("--resamples", o->p.bootstrap_resamples, "bootstrap resamples")->check(CLI::NonNegativeNumber);
   cmd->add_option("--option", o->options, "method option method:key=value, repeatable (e.g. integrated-gradients:steps=16)");
@@ -73,6 +75,8 @@ void register_eval_perturbation(CLI::App& eval) {
     const std::vector<eval::EvalExample> examples = o->sentences.load(*model, tok);
     o->p.methods = method_list(o->methods);
     for (const std::string& spec : o->options) add_method_option(o->p.method_options, spec);
+    if (!o->paired_with.empty() && std::find(o->p.methods.begin(), o->p.methods.end(), o->paired_with) == o->p.methods.end())
+      throw CliError("--paired-with " + o->paired_with + " is not one of the --methods");
     if (!o->replacement.empty()) {
       if (auto id = tok.token_to_id(o->replacement)) {
         o->p.replacement_token = *id;
@@ -91,7 +95,12 @@ void register_eval_perturbation(CLI::App& eval) {
     }
     if (!report) throw CliError(report.error().message);
     write_report_text(o->out, eval::to_json(*report).dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
-    const std::string md = eval::to_markdown(*report);
+    std::string md = eval::to_markdown(*report);
+    if (!o->paired_with.empty()) {
+      auto diffs = eval::paired_differences(*report, o->paired_with);
+      if (!diffs) throw CliError(diffs.error().message);
+      md += "\n" + eval::paired_markdown(*report, o->paired_with);
+    }
     if (!o->markdown.empty()) write_report_text(o->markdown, md);
     if (!o->plot.empty()) write_plot_png(o->plot, render::perturbation_plot(*report), 1800, 1250);
     std::printf("%s", md.c_str());

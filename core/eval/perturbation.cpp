@@ -316,4 +316,46 @@ std::string to_markdown(const PerturbationReport& r) {
   return os.str();
 }
 
+Result<std::vector<PairedDifference>> paired_differences(const PerturbationReport& r, std::string_view reference) {
+  const MethodResult* ref = nullptr;
+  for (const MethodResult& m : r.methods)
+    if (m.method == reference && m.error.empty()) ref = &m;
+  if (!ref) return make_error("perturbation: reference method '" + std::string(reference) + "' is not in the report (or failed)");
+  auto diff = [](const std::vector<double>& a, const std::vector<double>& b) {
+    std::vector<double> d;
+    for (size_t k = 0; k < a.size() && k < b.size(); ++k) d.push_back(a[k] - b[k]);
+    return d;
+  };
+  std::vector<PairedDifference> out;
+  for (const MethodResult& m : r.methods) {
+    if (&m == ref || !m.error.empty()) continue;
+    PairedDifference p;
+    p.method = m.method;
+    p.positive = bootstrap_mean_ci(diff(m.positive.sentence_auc_probability, ref->positive.sentence_auc_probability),
+                                   r.bootstrap_resamples, r.seed, r.ci_level);
+    p.negative = bootstrap_mean_ci(diff(m.negative.sentence_auc_probability, ref->negative.sentence_auc_probability),
+                                   r.bootstrap_resamples, r.seed, r.ci_level);
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+std::string paired_markdown(const PerturbationReport& r, std::string_view reference) {
+  auto diffs = paired_differences(r, reference);
+  if (!diffs) return diffs.error().message + "\n";
+  std::ostringstream os;
+  os << "Paired differences of the probability AUC, method minus `" << reference << "` (mean over sentences, "
+     << int(std::lround(100 * r.ci_level)) << "% bootstrap interval of the per-sentence differences). Positive order: "
+     << "a positive difference means `" << reference << "` is better; negative order: a negative difference means `"
+     << reference << "` is better.\n\n";
+  os << "| method | positive AUC difference | negative AUC difference |\n|---|---|---|\n";
+  auto signed_fmt = [](double v) { return (v >= 0 ? "+" : "") + fmt(v); };
+  for (const PairedDifference& p : *diffs) {
+    os << "| " << p.method << " | " << signed_fmt(p.positive.mean) << " [" << signed_fmt(p.positive.low) << ", "
+       << signed_fmt(p.positive.high) << "] | " << signed_fmt(p.negative.mean) << " [" << signed_fmt(p.negative.low) << ", "
+       << signed_fmt(p.negative.high) << "] |\n";
+  }
+  return os.str();
+}
+
 }  // namespace tl::eval

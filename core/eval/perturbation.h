@@ -110,6 +110,17 @@ Result<PerturbationReport> run_perturbation(const Model& model, const Tokenizer*
                                             const PerturbationOptions& options, Progress* progress = nullptr);
 
 nlohmann::ordered_json to_json(const PerturbationReport& report);
+
+// Paired comparison with a reference method: per sentence, AUC(method) - AUC(reference) of the
+// probability curves, with the report's bootstrap (same seed and resamples). Intervals of
+// differences are much narrower than the differences of two intervals, because sentence
+// difficulty cancels. Errors: the reference is not in the report or failed.
+struct PairedDifference {
+  std::string method;
+  ConfidenceInterval positive, negative;  // of AUC(method) - AUC(reference)
+};
+Result<std::vector<PairedDifference>> paired_differences(const PerturbationReport& report, std::string_view reference);
+std::string paired_markdown(const PerturbationReport& report, std::string_view reference);
 // Tables (AUC with CI per method and order, probability and agreement) and the protocol in words.
 std::string to_markdown(const PerturbationReport& report);
 

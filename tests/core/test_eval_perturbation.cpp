@@ -187,6 +187,17 @@ TEST(EvalPerturbation, ReportsRepeatExactlyForASeed) {
   EXPECT_EQ(c->methods[0].positive.mean.probability, a->methods[0].positive.mean.probability);
   EXPECT_NE(c->methods[3].positive.sentence_auc_probability, a->methods[3].positive.sentence_auc_probability);
   EXPECT_FALSE(to_markdown(*a).empty());
+
+  // Paired differences against a method: per-sentence differences, so a method against itself
+  // would be zero, and the mean difference is the difference of the mean AUCs.
+  auto diffs = paired_differences(*a, "rollout");
+  ASSERT_TRUE(diffs.ok());
+  ASSERT_EQ(diffs->size(), 3u);
+  EXPECT_EQ((*diffs)[0].method, "saliency");
+  EXPECT_NEAR((*diffs)[0].positive.mean, a->methods[1].positive.auc_probability.mean - a->methods[0].positive.auc_probability.mean,
+              1e-12);
+  EXPECT_FALSE(paired_differences(*a, "flow").ok());
+  EXPECT_NE(paired_markdown(*a, "rollout").find("| saliency |"), std::string::npos);
 }
 
 TEST(EvalPerturbation, MaskedLmKeepsTheMaskAndErrorsAreValues) {
