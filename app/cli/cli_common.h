@@ -65,5 +65,7 @@ void register_methods(CLI::App& app);
 void register_analyze(CLI::App& app);
 void register_block(CLI::App& app);
 void register_devices(CLI::App& app);
+void register_generate(CLI::App& app);
+void register_eval(CLI::App& app);
 
 }  // namespace tl::cli

@@ -8,30 +8,13 @@
 #include <sstream>
 
 #include "app/cli/analysis_options.h"
+#include "app/cli/terminal_progress.h"
 #include "core/io/file_util.h"
 #include "core/io/npy.h"
 
 namespace tl::cli {
 
 namespace {
-
-// Progress on stderr, one updating line.
-class TerminalProgress : public Progress {
- public:
-  explicit TerminalProgress(bool quiet) : quiet_(quiet) {}
-  ~TerminalProgress() override {
-    if (shown_) std::fprintf(stderr, "\n");
-  }
-  void report(double fraction, std::string_view what) override {
-    if (quiet_) return;
-    std::fprintf(stderr, "\r%5.1f%% %-60.60s", 100.0 * fraction, std::string(what).c_str());
-    shown_ = true;
-  }
-
- private:
-  bool quiet_;
-  bool shown_ = false;
-};
 
 std::string csv_escape(const std::string& s) {
   std::string out = "\"";

@@ -22,6 +22,8 @@ int main(int argc, char** argv) {
   tl::cli::register_analyze(app);
   tl::cli::register_block(app);
   tl::cli::register_devices(app);
+  tl::cli::register_generate(app);
+  tl::cli::register_eval(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -149,3 +149,82 @@ TEST(Cli, DevicesNeverFails) {
   CliRun r = run("devices");
   EXPECT_EQ(r.status, 0) << r.out;
 }
+
+// ---- eval and generate (small inputs: a few sentences, few resamples) ----------------------------
+
+namespace {
+std::string write_tmp(const std::string& name, const std::string& text) {
+  const std::string path = tmp(name);
+  std::ofstream(path) << text;
+  return path;
+}
+}  // namespace
+
+TEST(Cli, EvalPerturbationWritesJsonMarkdownAndPlot) {
+  const std::string sentences = write_tmp("eval_sentences.txt",
+                                          "# three sentences\nOnce upon a time, there was a little girl named Lily.\n\n"
+                                          "Tim went to the park with his\nThe dog was very\n");
+  const std::string json = tmp("eval_p.json"), md = tmp("eval_p.md"), png = tmp("eval_p.png");
+  std::filesystem::remove(png);
+  CliRun r = run("eval perturbation --sentences " + sentences + " --methods rollout,tensorlens-in-out,random --resamples 50 --out " +
+                 json + " --markdown " + md + " --plot " + png);
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("| rollout |"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("%"), std::string::npos) << "progress on stderr";
+  std::ifstream in(json);
+  const auto j = nlohmann::json::parse(in);
+  EXPECT_EQ(j["sentences"].size(), 3u);
+  EXPECT_EQ(j["fractions"].size(), 10u);
+  EXPECT_EQ(j["replacement_token"]["label"], "<unk>");
+  ASSERT_EQ(j["methods"].size(), 3u);
+  EXPECT_EQ(j["methods"][2]["method"], "random");
+  EXPECT_EQ(j["methods"][0]["positive"]["probability_curve"].size(), 10u);
+  EXPECT_TRUE(std::filesystem::exists(md));
+  std::ifstream image(png, std::ios::binary);
+  std::string magic(4, '\0');
+  image.read(magic.data(), 4);
+  EXPECT_EQ(magic, "\x89PNG");
+}
+
+TEST(Cli, EvalIdentifiabilityAndRelations) {
+  const std::string sentences = write_tmp("eval_id.txt", "Once upon a time\nLily was happy. She\n");
+  const std::string json = tmp("eval_id.json");
+  CliRun r = run("eval identifiability --quiet --sentences " + sentences + " --out " + json);
+  ASSERT_EQ(r.status, 0) << r.out;
+  std::ifstream in(json);
+  const auto j = nlohmann::json::parse(in);
+  ASSERT_EQ(j["share_cosine"].size(), 6u);  // embeddings + 5 blocks
+  EXPECT_EQ(j["share_cosine"][0], 1.0);
+
+  const std::string rel = write_tmp("eval_rel.txt", "relation: pronoun\ntemplate: {} was happy.\nLily -> She\nTim -> He\nSue -> She\n");
+  const std::string rjson = tmp("eval_rel.json");
+  r = run("eval relations --quiet --relations " + rel + " --layers 3 --out " + rjson);
+  ASSERT_EQ(r.status, 0) << r.out;
+  std::ifstream rin(rjson);
+  const auto rj = nlohmann::json::parse(rin);
+  ASSERT_EQ(rj["relations"].size(), 1u);
+  EXPECT_EQ(rj["relations"][0]["model_accuracy"], 1.0);
+  EXPECT_EQ(rj["relations"][0]["lre_faithfulness"].size(), 1u);
+}
+
+TEST(Cli, GenerateIsDeterministicForASeed) {
+  CliRun a = run("generate --tokens 8 --temperature 1 --seed 5 --count 2");
+  CliRun b = run("generate --tokens 8 --temperature 1 --seed 5 --count 2");
+  ASSERT_EQ(a.status, 0) << a.out;
+  EXPECT_EQ(a.out, b.out);
+  EXPECT_EQ(std::count(a.out.begin(), a.out.end(), '\n'), 2);
+  CliRun g = run("generate --tokens 4 --temperature 0");
+  EXPECT_EQ(g.out, "Once upon a time\n");
+}
+
+TEST(Cli, EvalBadInputIsAnError) {
+  const std::string sentences = write_tmp("eval_bad.txt", "Once upon a time\n");
+  for (const std::string& args : std::vector<std::string>{"eval perturbation --sentences /nonexistent.txt --out x.json",
+                           "eval perturbation --sentences " + sentences + " --methods no-such-method --out x.json",
+                           "eval perturbation --sentences " + sentences + " --methods logit-lens --out x.json",
+                           "eval relations --relations " + sentences}) {
+    CliRun r = run(args + " --quiet");
+    EXPECT_NE(r.status, 0) << args;
+    EXPECT_NE(r.out.find("error"), std::string::npos) << args << ": " << r.out;
+  }
+}
