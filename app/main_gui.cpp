@@ -91,13 +91,20 @@ int main(int argc, char** argv) {
       QApplication::exit(1);
     });
     // Grabs once the chosen view shows the first analysis (the heatmap: the map is drawn).
-    auto grab = [&window, file] {
-      // Let layouts settle and the view paint before grabbing.
-      QTimer::singleShot(300, &window, [&window, file] {
-        const bool ok = window.grab().save(file, "PNG");
-        if (!ok) std::fprintf(stderr, "tensorlens: cannot write %s\n", qPrintable(file));
-        QApplication::exit(ok ? 0 : 1);
+    auto grab = [&window, &context, file] {
+      // Let the other jobs finish (the status bar says "Ready"), layouts settle and the view
+      // paint before grabbing.
+      auto* poll = new QTimer(&window);
+      QObject::connect(poll, &QTimer::timeout, &window, [&window, &context, file, poll] {
+        if (context.busy()) return;
+        poll->stop();
+        QTimer::singleShot(300, &window, [&window, file] {
+          const bool ok = window.grab().save(file, "PNG");
+          if (!ok) std::fprintf(stderr, "tensorlens: cannot write %s\n", qPrintable(file));
+          QApplication::exit(ok ? 0 : 1);
+        });
       });
+      poll->start(100);
     };
     QObject::connect(window.views(), &tl::app::AnalysisViews::viewReady, &app,
                      [view, grab, done = std::make_shared<bool>(false)](const QString& name) {

@@ -25,7 +25,7 @@ Map hidden_norm_map(const Analysis& analysis) {
   for (int l = 1; l <= layers; ++l) m.col_labels.push_back(std::to_string(l));
   m.provenance.text = analysis.text.toStdString();
   m.provenance.method = "hidden-state norm";
-  m.provenance.layers = "embeddings and blocks 1.." + std::to_string(layers) + " (before the final norm)";
+  m.provenance.layers = "embeddings, blocks 1.." + std::to_string(layers);
   return m;
 }
 
@@ -53,7 +53,8 @@ ActivationsView::ActivationsView(AppContext* context, QWidget* parent) : Analysi
   view_ = new HeatmapView(this);
   neurons_ = new QLabel(this);
   neurons_->setAlignment(Qt::AlignTop | Qt::AlignLeft);
-  neurons_->setMinimumWidth(240);
+  neurons_->setWordWrap(true);
+  neurons_->setFixedWidth(300);
   neurons_->setTextInteractionFlags(Qt::TextSelectableByMouse);
   row->addWidget(view_, 1);
   row->addWidget(neurons_);
@@ -111,12 +112,15 @@ void ActivationsView::recompute() {
     auto cells = cpu_cells(map, style, special);
     return [this, analysis, cells] {
       shown_ = analysis;
-      pinned_i_ = pinned_j_ = -1;
+      // Until the user picks a cell: the predicting token in the last block.
+      pinned_i_ = analysis->prediction_row >= 0 ? analysis->prediction_row : analysis->trace->num_tokens() - 1;
+      pinned_j_ = analysis->trace->num_layers();
       setMessage({});
       view_->setCells(cells);
       heading_->setText(tr("<b>Hidden-state norms</b> per token (rows) and layer (columns: the embeddings, then each "
                            "block's output before the final norm). Hover a cell for its most active FFN neurons."));
-      showNeurons(-1, -1);
+      view_->setSelection(pinned_i_, pinned_j_);
+      showNeurons(pinned_i_, pinned_j_);
     };
   });
 }

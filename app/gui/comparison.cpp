@@ -62,8 +62,8 @@ Result<Comparison> compute_comparison(const ModelSession& session, const Analysi
   diff.col_labels = ma->col_labels;
   diff.is_signed = true;
   diff.provenance = ma->provenance;
-  diff.provenance.method = method_a + " \u2212 " + method_b;
-  diff.provenance.layers = ma->provenance.layers + ", each divided by its largest |value|";
+  diff.provenance.method = method_a + " \u2212 " + method_b + " (normalised)";
+  diff.provenance.layers = ma->provenance.layers;
   diff.provenance.options = {{"a", method_a}, {"b", method_b}, {"normalisation", "max-abs per map"}};
 
   std::vector<double> all_a, all_b;

@@ -60,13 +60,15 @@ ComparisonView::ComparisonView(AppContext* context, QWidget* parent) : AnalysisV
   table_ = new QTableView(splitter);
   table_->setModel(model_);
   table_->verticalHeader()->hide();
-  table_->horizontalHeader()->setStretchLastSection(true);
+  table_->verticalHeader()->setDefaultSectionSize(table_->fontMetrics().height() + 6);
+  table_->horizontalHeader()->setStretchLastSection(false);
   table_->setSelectionBehavior(QAbstractItemView::SelectRows);
   table_->setToolTip(tr("Rank correlation of each row (output token) of the two maps over its counted cells"));
   splitter->addWidget(maps);
   splitter->addWidget(table_);
   splitter->setStretchFactor(0, 3);
-  splitter->setStretchFactor(1, 1);
+  splitter->setStretchFactor(1, 2);
+  splitter->setSizes({420, 280});  // the square maps rarely need more height than width allows
   layout->addWidget(splitter, 1);
 
   connect(method_a_, &QComboBox::currentTextChanged, this, &AnalysisView::invalidate);

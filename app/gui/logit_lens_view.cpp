@@ -3,6 +3,7 @@
 #include <QHeaderView>
 #include <QTableView>
 #include <QVBoxLayout>
+#include <algorithm>
 
 #include "app/gui/view_models.h"
 
@@ -18,6 +19,7 @@ LogitLensView::LogitLensView(AppContext* context, QWidget* parent) : AnalysisVie
   table_->setSelectionMode(QAbstractItemView::NoSelection);
   table_->setWordWrap(false);
   table_->horizontalHeader()->setDefaultAlignment(Qt::AlignCenter);
+  table_->verticalHeader()->setDefaultAlignment(Qt::AlignLeft | Qt::AlignVCenter);
   layout->addWidget(heading_);
   layout->addWidget(message_);
   layout->addWidget(table_, 1);
@@ -45,11 +47,15 @@ void LogitLensView::recompute() {
     return [this, lens, analysis, tokenizer = session.tokenizer] {
       setMessage({});
       model_->setLens(lens, analysis->labels, tokenizer);
-      table_->resizeColumnsToContents();
       table_->resizeRowsToContents();
+      // Equal stage columns, wide enough for the widest cell, so the eye can follow a row.
+      table_->resizeColumnsToContents();
+      int widest = 0;
+      for (int c = 0; c < model_->columnCount(); ++c) widest = std::max(widest, table_->columnWidth(c));
+      for (int c = 0; c < model_->columnCount(); ++c) table_->setColumnWidth(c, widest + 8);
       heading_->setText(tr("<b>Logit lens</b>: each block's output read through the final norm and the unembedding. "
-                           "A cell: the top token at that stage, then <i>#rank \u00b7 probability</i> of the position's "
-                           "final prediction (colour: that probability, dark = 0, yellow = 1). Hover for the top %1.")
+                           "Rows: positions; columns: stages. A cell: the top token at that stage, then "
+                           "<i>#rank \u00b7 probability</i> of the position's final prediction (colour: that probability, dark = 0, yellow = 1). Hover for the top %1.")
                             .arg(lens->top_k));
     };
   });

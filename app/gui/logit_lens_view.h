@@ -1,6 +1,6 @@
 #pragma once
 // The logit-lens view (issue 6 item 5): the residual stream after every block decoded through the
-// final norm and the unembedding (registry method `logit-lens`), as a table of stages x positions:
+// final norm and the unembedding (registry method `logit-lens`), as a table of positions x stages:
 // each cell names the top token at that stage and the rank and probability of the position's
 // final prediction, coloured by that probability (viridis); the tooltip lists the top k.
 #include "app/gui/analysis_view.h"

@@ -75,11 +75,11 @@ void LogitLensModel::setLens(std::shared_ptr<const LogitLens> lens, std::vector<
 }
 
 int LogitLensModel::rowCount(const QModelIndex& parent) const {
-  return parent.isValid() || !lens_ ? 0 : static_cast<int>(lens_->probability.rows());
+  return parent.isValid() || !lens_ ? 0 : static_cast<int>(lens_->probability.cols());
 }
 
 int LogitLensModel::columnCount(const QModelIndex& parent) const {
-  return parent.isValid() || !lens_ ? 0 : static_cast<int>(lens_->probability.cols());
+  return parent.isValid() || !lens_ ? 0 : static_cast<int>(lens_->probability.rows());
 }
 
 QString LogitLensModel::token(int id) const {
@@ -88,7 +88,7 @@ QString LogitLensModel::token(int id) const {
 
 QVariant LogitLensModel::data(const QModelIndex& index, int role) const {
   if (!lens_ || !index.isValid() || index.row() >= rowCount() || index.column() >= columnCount()) return {};
-  const int s = index.row(), i = index.column();
+  const int i = index.row(), s = index.column();
   const double p = lens_->probability(s, i);
   const int rank = lens_->rank(s, i);
   const auto& top = lens_->top[static_cast<std::size_t>(s)][static_cast<std::size_t>(i)];
@@ -104,7 +104,7 @@ QVariant LogitLensModel::data(const QModelIndex& index, int role) const {
     case Qt::TextAlignmentRole: return int(Qt::AlignCenter);
     case Qt::ToolTipRole: {
       QString tip = tr("<b>%1</b>, position %2 \u201c%3\u201d<br>final prediction \u201c%4\u201d: rank %5, p = %6<br>top %7 here:")
-                        .arg(headerData(s, Qt::Vertical).toString())
+                        .arg(headerData(s, Qt::Horizontal).toString())
                         .arg(i)
                         .arg(i < static_cast<int>(labels_.size()) ? chip_text(labels_[static_cast<std::size_t>(i)]).toHtmlEscaped() : QString())
                         .arg(token(lens_->predicted[static_cast<std::size_t>(i)]).toHtmlEscaped())
@@ -120,9 +120,9 @@ QVariant LogitLensModel::data(const QModelIndex& index, int role) const {
 
 QVariant LogitLensModel::headerData(int section, Qt::Orientation orientation, int role) const {
   if (role != Qt::DisplayRole) return QAbstractTableModel::headerData(section, orientation, role);
-  if (orientation == Qt::Vertical) return section == 0 ? tr("embeddings") : tr("block %1").arg(section);
+  if (orientation == Qt::Horizontal) return section == 0 ? tr("embeddings") : tr("block %1").arg(section);
   if (section >= 0 && section < static_cast<int>(labels_.size())) {
-    return QStringLiteral("%1\n%2").arg(section).arg(chip_text(labels_[static_cast<std::size_t>(section)]));
+    return QStringLiteral("%1  %2").arg(section).arg(chip_text(labels_[static_cast<std::size_t>(section)]));
   }
   return section;
 }

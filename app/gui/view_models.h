@@ -30,7 +30,7 @@ class RowCorrelationModel : public QAbstractTableModel {
   std::shared_ptr<const Comparison> c_;
 };
 
-// Rows: stages 0..L (0 = the embeddings, l = block l's output); columns: positions. A cell shows
+// Rows: positions; columns: stages 0..L (0 = the embeddings, l = block l's output). A cell shows
 // the top token at that stage and the rank and probability of the position's final prediction;
 // its background is that probability on the viridis scale; the tooltip lists the top k.
 class LogitLensModel : public QAbstractTableModel {
@@ -38,7 +38,7 @@ class LogitLensModel : public QAbstractTableModel {
  public:
   enum Role { ProbabilityRole = Qt::UserRole + 1, RankRole, TopTokenRole };
   explicit LogitLensModel(QObject* parent = nullptr);
-  // labels: the positions' tokens (column headers).
+  // labels: the positions' tokens (row headers).
   void setLens(std::shared_ptr<const LogitLens> lens, std::vector<std::string> labels,
                std::shared_ptr<const Tokenizer> tokenizer);
   const LogitLens* lens() const { return lens_.get(); }

@@ -173,6 +173,7 @@ class TestViews : public QObject {
     QCOMPARE(c->spearman, 1.0);
     QCOMPARE(c->kendall, 1.0);
     QCOMPARE(c->difference->values.cwiseAbs().maxCoeff(), 0.0);
+    spy.clear();
     view->methodB()->setCurrentText(QStringLiteral("rollout"));
     QVERIFY(waitFor(spy, "compare"));
   }
@@ -213,6 +214,7 @@ class TestViews : public QObject {
     QVERIFY(waitFor(spy, "jacobian"));
     QCOMPARE(view->blocks()->lens_block->values.norm(), 0.0);
     QCOMPARE(view->blocks()->true_block->values.norm(), 0.0);
+    spy.clear();
     context_->setSelectedPair(-1, -1);
     QVERIFY(waitFor(spy, "jacobian"));
     QCOMPARE(view->blocks()->i, n() - 1);  // default: the prediction row and its previous token
@@ -223,19 +225,20 @@ class TestViews : public QObject {
     QVERIFY(openView("logit-lens"));
     LogitLensModel* model = window_->views()->logitLens()->model();
     QAbstractItemModelTester tester(model, QAbstractItemModelTester::FailureReportingMode::QtTest);
-    QCOMPARE(model->rowCount(), spec().num_layers + 1);
-    QCOMPARE(model->columnCount(), n());
+    QCOMPARE(model->rowCount(), n());
+    QCOMPARE(model->columnCount(), spec().num_layers + 1);
     // The last stage is the model's output: its top token is the final prediction (rank 1).
     const int last = spec().num_layers;
     for (int i = 0; i < n(); ++i) {
-      const QModelIndex cell = model->index(last, i);
+      const QModelIndex cell = model->index(i, last);
       QCOMPARE(model->data(cell, LogitLensModel::RankRole).toInt(), 0);
       QCOMPARE(model->data(cell, LogitLensModel::TopTokenRole).toInt(), model->lens()->predicted[static_cast<std::size_t>(i)]);
       QVERIFY(model->data(cell, LogitLensModel::ProbabilityRole).toDouble() > 0.0);
     }
-    QCOMPARE(model->headerData(0, Qt::Vertical).toString(), QString("embeddings"));
-    QVERIFY(model->data(model->index(1, 2), Qt::ToolTipRole).toString().contains("final prediction"));
-    QVERIFY(model->data(model->index(1, 2), Qt::DisplayRole).toString().contains("#"));
+    QCOMPARE(model->headerData(0, Qt::Horizontal).toString(), QString("embeddings"));
+    QCOMPARE(model->headerData(last, Qt::Horizontal).toString(), QString("block %1").arg(last));
+    QVERIFY(model->data(model->index(2, 1), Qt::ToolTipRole).toString().contains("final prediction"));
+    QVERIFY(model->data(model->index(2, 1), Qt::DisplayRole).toString().contains("#"));
   }
 
   void activationsHeatmapAndNeurons() {
