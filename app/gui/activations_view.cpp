@@ -105,11 +105,11 @@ void ActivationsView::recompute() {
   render::HeatmapStyle style = context_->style();
   style.fixed_range.reset();
   style.row_normalise = false;  // rows are tokens here: normalising them would hide which tokens are loud
-  post([this, analysis, style](Progress&) -> std::function<void()> {
+  post([this, analysis, style, colour = colourer()](Progress&) -> std::function<void()> {
     auto map = std::make_shared<const Map>(hidden_norm_map(*analysis));
     render::SpecialTokens special;
     if (style.hide_special) special.rows.assign(analysis->encoding.special.begin(), analysis->encoding.special.end());
-    auto cells = cpu_cells(map, style, special);
+    auto cells = colour(map, style, special);
     return [this, analysis, cells] {
       shown_ = analysis;
       // Until the user picks a cell: the predicting token in the last block.

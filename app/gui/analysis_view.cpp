@@ -49,15 +49,12 @@ void AnalysisView::finished() {
   emit ready();
 }
 
-std::shared_ptr<const RenderedCells> cpu_cells(std::shared_ptr<const Map> map, const render::HeatmapStyle& style,
-                                               const render::SpecialTokens& special) {
-  auto cells = std::make_shared<RenderedCells>();
-  cells->map = std::move(map);
-  cells->style = style;
-  cells->prepared = render::prepare_heatmap(*cells->map, style, special);
-  cells->image = render::rasterize_cells(cells->prepared);
-  cells->renderer = QStringLiteral("CPU");
-  return cells;
+CellColourer AnalysisView::colourer() const {
+  // The context outlives every job (its destructor joins the worker first).
+  return [context = context_, prefer = context_->preferVulkan()](std::shared_ptr<const Map> map, const render::HeatmapStyle& style,
+                                                                  const render::SpecialTokens& special) {
+    return std::shared_ptr<const RenderedCells>(context->colourCells(std::move(map), style, special, prefer));
+  };
 }
 
 }  // namespace tl::app

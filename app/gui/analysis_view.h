@@ -10,11 +10,16 @@
 #include <QLabel>
 #include <QString>
 #include <QWidget>
+#include <functional>
 #include <memory>
 
 #include "app/gui/app_context.h"
 
 namespace tl::app {
+
+// A map coloured under a style with the special tokens left out of the scale (worker thread).
+using CellColourer = std::function<std::shared_ptr<const RenderedCells>(
+    std::shared_ptr<const Map>, const render::HeatmapStyle&, const render::SpecialTokens&)>;
 
 class AnalysisView : public QWidget {
   Q_OBJECT
@@ -38,6 +43,9 @@ class AnalysisView : public QWidget {
   void showEvent(QShowEvent* event) override;
 
   using Work = std::function<std::function<void()>(Progress&)>;
+  // Colours maps inside the view's job (worker thread) the way the main heatmap does: Vulkan when
+  // available, else the CPU rasteriser (AppContext::colourCells). Take it on the UI thread.
+  CellColourer colourer() const;
   // Posts `work` under this view's tag; its continuation runs only if no newer request was made.
   void post(Work work);
   // Shows a one-line message in the view's status line (empty: hides it).
@@ -54,10 +62,5 @@ class AnalysisView : public QWidget {
   bool has_content_ = false;
   quint64 request_ = 0;
 };
-
-// Cells for a HeatmapView coloured by the CPU rasteriser (same colours as render/'s Vulkan path
-// and every export). Safe on the worker thread.
-std::shared_ptr<const RenderedCells> cpu_cells(std::shared_ptr<const Map> map, const render::HeatmapStyle& style,
-                                               const render::SpecialTokens& special = {});
 
 }  // namespace tl::app

@@ -91,8 +91,8 @@ void ComparisonView::recompute() {
   const std::string a = method_a_->currentText().toStdString(), b = method_b_->currentText().toStdString();
   const render::HeatmapStyle style = context_->style();
   setMessage(tr("Computing %1 and %2\u2026").arg(method_a_->currentText(), method_b_->currentText()));
-  post([this, session = context_->session(), analysis, a, b, choice = context_->mapChoice(),
-        style](Progress& progress) -> std::function<void()> {
+  post([this, session = context_->session(), analysis, a, b, choice = context_->mapChoice(), style,
+        colour = colourer()](Progress& progress) -> std::function<void()> {
     auto result = compute_comparison(session, *analysis, a, b, choice, style.hide_special, &progress);
     if (!result) {
       return [this, e = QString::fromStdString(result.error().message)] {
@@ -110,9 +110,9 @@ void ComparisonView::recompute() {
     render::HeatmapStyle diverging;
     diverging.colormap = render::ColormapChoice::Diverging;
     diverging.hide_special = style.hide_special;
-    auto ca = cpu_cells(c->a, own, special_tokens(analysis->encoding, analysis->labels, *c->a));
-    auto cb = cpu_cells(c->b, own, special_tokens(analysis->encoding, analysis->labels, *c->b));
-    auto cd = cpu_cells(c->difference, diverging, c->special);
+    auto ca = colour(c->a, own, special_tokens(analysis->encoding, analysis->labels, *c->a));
+    auto cb = colour(c->b, own, special_tokens(analysis->encoding, analysis->labels, *c->b));
+    auto cd = colour(c->difference, diverging, c->special);
     return [this, c, ca, cb, cd] {
       shown_ = c;
       setMessage({});

@@ -130,7 +130,7 @@ void JacobianView::recompute() {
   // A selection on a map whose axes are not tokens (logit lens, a block) says nothing about pairs.
   const MapChoice choice = normalised(context_->mapChoice(), *context_->session().model);
   setMessage(tr("Computing the blocks of pair (%1, %2)\u2026").arg(i).arg(j));
-  post([this, session = context_->session(), analysis, i, j, choice](Progress& progress) -> std::function<void()> {
+  post([this, session = context_->session(), analysis, i, j, choice, colour = colourer()](Progress& progress) -> std::function<void()> {
     auto result = compute_jacobian_blocks(session, *analysis, i, j, choice, &progress);
     if (!result) {
       return [this, e = QString::fromStdString(result.error().message)] {
@@ -148,8 +148,8 @@ void JacobianView::recompute() {
     style.colormap = render::ColormapChoice::Diverging;
     render::ValueRange range = render::display_range(*b->lens_block, style).united(render::display_range(*b->true_block, style));
     style.fixed_range = range;
-    auto lens_cells = cpu_cells(b->lens_block, style);
-    auto true_cells = cpu_cells(b->true_block, style);
+    auto lens_cells = colour(b->lens_block, style, {});
+    auto true_cells = colour(b->true_block, style, {});
     return [this, b, lens_cells, true_cells, analysis] {
       shown_ = b;
       setMessage({});

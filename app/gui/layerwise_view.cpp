@@ -30,7 +30,8 @@ Scope layerwise_scope(const MethodInfo& info, Scope chosen) {
 }
 
 Result<LayerTiles> compute_layer_tiles(const ModelSession& session, const Analysis& analysis, const MapChoice& choice,
-                                       const render::HeatmapStyle& style, Progress* progress) {
+                                       const render::HeatmapStyle& style, const CellColourer& colour,
+                                       Progress* progress) {
   const MethodInfo* info = find_method(choice.method);
   if (!info) return make_error("unknown method '" + choice.method + "'");
   if (!analysis.trace) return make_error("no forward pass yet");
@@ -84,10 +85,16 @@ Result<LayerTiles> compute_layer_tiles(const ModelSession& session, const Analys
   for (std::size_t k = 0; k < maps.size(); ++k) {
     const MapChoice& c = out.choices[k];
     auto map = std::make_shared<const Map>(std::move(maps[k]));
-    const render::PreparedHeatmap prepared = render::prepare_heatmap(*map, shared, special[k]);
-    if (k == 0) out.scale = prepared.scale;
-    out.tiles.push_back({map, render::rasterize_cells(prepared),
-                         tile_label(out.scope, c.block, info->per_head ? c.head : -1, layers)});
+    const QString label = tile_label(out.scope, c.block, info->per_head ? c.head : -1, layers);
+    if (colour) {
+      const auto cells = colour(map, shared, special[k]);
+      if (k == 0) out.scale = cells->prepared.scale;
+      out.tiles.push_back({map, cells->image, label});
+    } else {
+      const render::PreparedHeatmap prepared = render::prepare_heatmap(*map, shared, special[k]);
+      if (k == 0) out.scale = prepared.scale;
+      out.tiles.push_back({map, render::rasterize_cells(prepared), label});
+    }
     if (c.block > layers) out.choices[k].scope = Scope::EndToEnd;  // the series' end-to-end map
   }
   return out;
@@ -124,8 +131,9 @@ void LayerwiseView::recompute() {
     return;
   }
   setMessage(tr("Computing %1 for every block\u2026").arg(QString::fromStdString(choice.method)));
-  post([this, session = context_->session(), analysis, choice, style, scope](Progress& progress) -> std::function<void()> {
-    auto tiles = compute_layer_tiles(session, *analysis, choice, style, &progress);
+  post([this, session = context_->session(), analysis, choice, style, scope,
+        colour = colourer()](Progress& progress) -> std::function<void()> {
+    auto tiles = compute_layer_tiles(session, *analysis, choice, style, colour, &progress);
     if (!tiles) {
       return [this, e = QString::fromStdString(tiles.error().message)] {
         shown_.reset();

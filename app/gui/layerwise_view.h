@@ -24,9 +24,11 @@ struct LayerTiles {
 // The scope the layer-wise view uses for a method and the user's scope (EndToEnd: none).
 Scope layerwise_scope(const MethodInfo& info, Scope chosen);
 // Computes every tile in one call (the TensorLens engine computes a series in one pass; other
-// methods run per block). Cancellation throws tl::Cancelled.
+// methods run per block) and colours them with `colour` (empty: the CPU rasteriser).
+// Cancellation throws tl::Cancelled.
 Result<LayerTiles> compute_layer_tiles(const ModelSession& session, const Analysis& analysis, const MapChoice& choice,
-                                       const render::HeatmapStyle& style, Progress* progress = nullptr);
+                                       const render::HeatmapStyle& style, const CellColourer& colour = {},
+                                       Progress* progress = nullptr);
 
 class LayerwiseView : public AnalysisView {
   Q_OBJECT

@@ -99,9 +99,12 @@ class TestViews : public QObject {
       const auto& tile = view->tiles()->tile(k);
       QCOMPARE(tile.image.size(), QSize(n(), n()));
       QVERIFY(view->tiles()->tileRect(k).width() >= SmallMultiples::kMinTile);
-      // One scale: every tile's cells are coloured by the shared scale.
-      const double v = tile.map->values(n() - 1, 1);
-      QCOMPARE(tile.image.pixel(1, n() - 1) & 0xffffff, t->scale.colour(v) & 0xffffff);
+      // One scale: every tile's cells are coloured by the shared scale (Vulkan may land one
+      // colormap entry away from the CPU on an entry boundary, render/vulkan_heatmap.h).
+      const QRgb got = tile.image.pixel(1, n() - 1), want = t->scale.colour(tile.map->values(n() - 1, 1));
+      QVERIFY2(std::abs(qRed(got) - qRed(want)) <= 6 && std::abs(qGreen(got) - qGreen(want)) <= 6 &&
+                   std::abs(qBlue(got) - qBlue(want)) <= 6,
+               qPrintable(QString("tile %1: %2 vs %3").arg(k).arg(got, 0, 16).arg(want, 0, 16)));
     }
     // The end-to-end tile is highlighted (the context's choice); clicking block 3 opens it large.
     QCOMPARE(view->tiles()->highlighted(), spec().num_layers);
