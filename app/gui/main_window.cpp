@@ -139,6 +139,12 @@ void MainWindow::buildMenus() {
   zout->setShortcut(QKeySequence::ZoomOut);
   QAction* zreset = view->addAction(tr("&Reset zoom"), this, [this] { heatmap_->resetView(); });
   zreset->setShortcut(QKeySequence(tr("Ctrl+0")));
+  view->addSeparator();
+  for (int k = 0; k < views_->count(); ++k) {  // the heatmap and the analysis views: Ctrl+1, Ctrl+2, ...
+    QAction* a = view->addAction(views_->tabText(k).remove(QLatin1Char('&')), this, [this, k] { views_->setCurrentIndex(k); });
+    a->setShortcut(QKeySequence(tr("Ctrl+%1").arg(k + 1)));
+    a->setStatusTip(views_->tabToolTip(k));
+  }
 
   QMenu* help = menuBar()->addMenu(tr("&Help"));
   help->addAction(tr("&Keyboard and mouse"), this, [this] {

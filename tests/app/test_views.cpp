@@ -265,6 +265,17 @@ class TestViews : public QObject {
     QVERIFY(view->neurons()->text().contains("no FFN"));
   }
 
+  void viewMenuSwitchesViews() {
+    QAction* logit = nullptr;
+    for (QAction* a : window_->findChildren<QAction*>()) {
+      if (a->text() == QStringLiteral("Logit lens")) logit = a;
+    }
+    QVERIFY(logit);
+    QCOMPARE(logit->shortcut(), QKeySequence(QStringLiteral("Ctrl+5")));
+    logit->trigger();
+    QCOMPARE(window_->views()->currentViewName(), QString("logit-lens"));
+  }
+
   void hiddenViewsStayIdle() {
     // Views compute only when shown: typing with the heatmap in front leaves them stale.
     QVERIFY(window_->views()->setCurrentView("heatmap"));
