@@ -125,9 +125,13 @@ void JacobianView::recompute() {
     setMessage(tr("No analysis yet: type a sentence."));
     return;
   }
-  const auto [i, j] = jacobian_pair(context_->selectedRow(), context_->selectedCol(), analysis->prediction_row,
-                                    analysis->trace->num_tokens());
-  // A selection on a map whose axes are not tokens (logit lens, a block) says nothing about pairs.
+  // A selection on a map whose axes are not the sentence's tokens (the logit-lens method's stages,
+  // a single explained row) names no pair: the default pair then.
+  const int n = analysis->trace->num_tokens();
+  const auto map = context_->map();
+  const bool token_axes = map && map->rows() == n && map->cols() == n;
+  const auto [i, j] = jacobian_pair(token_axes ? context_->selectedRow() : -1, token_axes ? context_->selectedCol() : -1,
+                                    analysis->prediction_row, n);
   const MapChoice choice = normalised(context_->mapChoice(), *context_->session().model);
   setMessage(tr("Computing the blocks of pair (%1, %2)\u2026").arg(i).arg(j));
   post([this, session = context_->session(), analysis, i, j, choice, colour = colourer()](Progress& progress) -> std::function<void()> {

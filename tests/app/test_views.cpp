@@ -44,6 +44,21 @@ class TestViews : public QObject {
     if (!window_->views()->setCurrentView(name)) return false;
     return waitFor(spy, name);
   }
+  // Waits until the main map is `method` over `layers` and nothing is running. Several setters in
+  // a row post several map jobs: waiting for one analysisFinished could see an intermediate map.
+  bool waitForMap(const std::string& method, const QString& layers_prefix = {}) {
+    QElapsedTimer timer;
+    timer.start();
+    while (timer.elapsed() < 60000) {
+      const auto map = context_->map();
+      if (!context_->busy() && map && map->provenance.method == method &&
+          QString::fromStdString(map->provenance.layers).startsWith(layers_prefix)) {
+        return true;
+      }
+      QTest::qWait(50);
+    }
+    return false;
+  }
   static bool waitFor(QSignalSpy& spy, const QString& name, int timeout_ms = 120000) {
     QElapsedTimer timer;
     timer.start();
@@ -108,19 +123,17 @@ class TestViews : public QObject {
     }
     // The end-to-end tile is highlighted (the context's choice); clicking block 3 opens it large.
     QCOMPARE(view->tiles()->highlighted(), spec().num_layers);
-    QSignalSpy done(context_, &AppContext::analysisFinished);
     QTest::mouseClick(view->tiles(), Qt::LeftButton, {}, view->tiles()->tileRect(2).center().toPoint());
     QCOMPARE(window_->views()->currentViewName(), QString("heatmap"));
-    QVERIFY(done.wait(60000));
+    QVERIFY(waitForMap("tensorlens-in", "blocks 1..3"));
     QCOMPARE(context_->mapChoice().scope, tl::Scope::UpTo);
     QCOMPARE(context_->mapChoice().block, 3);
     QCOMPARE(QString::fromStdString(window_->heatmap()->map()->provenance.layers), QString("blocks 1..3"));
   }
 
   void layerwisePerHead() {
-    QSignalSpy done(context_, &AppContext::analysisFinished);
     context_->setMethod(QStringLiteral("attention"));
-    QVERIFY(done.wait(60000));
+    QVERIFY(waitForMap("attention"));
     QVERIFY(openView("layers"));
     LayerwiseView* view = window_->views()->layers();
     QCOMPARE(view->shown()->scope, tl::Scope::Layer);
@@ -131,16 +144,16 @@ class TestViews : public QObject {
     const auto& m = *view->tiles()->tile(7).map;
     QVERIFY(std::abs(m.values.row(n() - 1).sum() - 1.0) < 1e-6);
     view->openTile(spec().num_heads * 3 + 1);  // block 4, head 1
-    QVERIFY(done.wait(60000));
+    QVERIFY(waitForMap("attention", "head 1 of block 4"));
     QCOMPARE(QString::fromStdString(window_->heatmap()->map()->provenance.layers), QString("head 1 of block 4"));
     // Methods that only explain the output have no layer-wise maps: the view says so.
     context_->setMethod(QStringLiteral("saliency"));
-    QVERIFY(done.wait(60000));
+    QVERIFY(waitForMap("saliency"));
     QVERIFY(openView("layers"));
     QCOMPARE(view->tiles()->count(), 0);
     context_->setMethod(QStringLiteral("tensorlens-in"));
     context_->setScope(tl::Scope::EndToEnd);
-    QVERIFY(done.wait(60000));
+    QVERIFY(waitForMap("tensorlens-in", "end to end"));
   }
 
   void comparisonOfTwoMethods() {
@@ -222,6 +235,16 @@ class TestViews : public QObject {
     QVERIFY(waitFor(spy, "jacobian"));
     QCOMPARE(view->blocks()->i, n() - 1);  // default: the prediction row and its previous token
     QCOMPARE(view->blocks()->j, n() - 2);
+    // A selection on a map whose axes are not tokens (logit lens: stages x positions) names no pair.
+    context_->setMethod(QStringLiteral("logit-lens"));
+    QVERIFY(waitForMap("logit-lens"));
+    spy.clear();
+    context_->setSelectedPair(2, 3);
+    QVERIFY(waitFor(spy, "jacobian"));
+    QCOMPARE(view->blocks()->i, n() - 1);
+    context_->setSelectedPair(-1, -1);
+    context_->setMethod(QStringLiteral("tensorlens-in"));
+    QVERIFY(waitForMap("tensorlens-in", "end to end"));
   }
 
   void logitLensTable() {
