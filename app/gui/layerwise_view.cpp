@@ -15,6 +15,14 @@ QString tile_label(Scope scope, int block, int head, int layers) {
   return s;
 }
 
+// For narrow tiles: "B3 H2", "1..3", "end".
+QString short_tile_label(Scope scope, int block, int head, int layers) {
+  if (block > layers) return QObject::tr("end");
+  QString s = scope == Scope::UpTo && block > 1 ? QStringLiteral("1..%1").arg(block) : QStringLiteral("B%1").arg(block);
+  if (head >= 0) s += QStringLiteral(" H%1").arg(head);
+  return s;
+}
+
 bool same_style(const render::HeatmapStyle& a, const render::HeatmapStyle& b) {
   return a.colormap == b.colormap && a.row_normalise == b.row_normalise && a.log_scale == b.log_scale &&
          a.hide_special == b.hide_special;
@@ -85,15 +93,17 @@ Result<LayerTiles> compute_layer_tiles(const ModelSession& session, const Analys
   for (std::size_t k = 0; k < maps.size(); ++k) {
     const MapChoice& c = out.choices[k];
     auto map = std::make_shared<const Map>(std::move(maps[k]));
-    const QString label = tile_label(out.scope, c.block, info->per_head ? c.head : -1, layers);
+    const int head = info->per_head ? c.head : -1;
+    const QString label = tile_label(out.scope, c.block, head, layers);
+    const QString short_label = short_tile_label(out.scope, c.block, head, layers);
     if (colour) {
       const auto cells = colour(map, shared, special[k]);
       if (k == 0) out.scale = cells->prepared.scale;
-      out.tiles.push_back({map, cells->image, label});
+      out.tiles.push_back({map, cells->image, label, short_label});
     } else {
       const render::PreparedHeatmap prepared = render::prepare_heatmap(*map, shared, special[k]);
       if (k == 0) out.scale = prepared.scale;
-      out.tiles.push_back({map, render::rasterize_cells(prepared), label});
+      out.tiles.push_back({map, render::rasterize_cells(prepared), label, short_label});
     }
     if (c.block > layers) out.choices[k].scope = Scope::EndToEnd;  // the series' end-to-end map
   }

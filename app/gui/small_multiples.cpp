@@ -134,7 +134,8 @@ void SmallMultiples::paintEvent(QPaintEvent*) {
     const QRectF r = tileRect(k);
     p.setFont(pixel_font(font(), kLabelPx, k == highlighted_));
     const QRectF label_rect(r.left(), r.top() - l.label_h, l.side, l.label_h - 2);
-    p.drawText(label_rect, Qt::AlignLeft | Qt::AlignBottom, fm.elidedText(t.label, Qt::ElideRight, l.side));
+    const QString text = fm.horizontalAdvance(t.label) > l.side && !t.short_label.isEmpty() ? t.short_label : t.label;
+    p.drawText(label_rect, Qt::AlignLeft | Qt::AlignBottom, fm.elidedText(text, Qt::ElideRight, l.side));
     p.drawImage(r, t.image);
     if (k == highlighted_ || k == hovered_) {
       p.setBrush(Qt::NoBrush);

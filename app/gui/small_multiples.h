@@ -22,6 +22,7 @@ class SmallMultiples : public QWidget {
     std::shared_ptr<const Map> map;
     QImage image;  // one pixel per cell, coloured under the shared scale
     QString label;
+    QString short_label;  // drawn instead when `label` does not fit (empty: `label` elided)
   };
   static constexpr double kMinTile = 24.0;
 
