@@ -1,11 +1,15 @@
 // tensorlens: the TensorLens Studio GUI. Starts on the embedded default model (or --model DIR)
 // with the sample sentence on first start (later: the last text). --screenshot FILE grabs the
-// main window once the first analysis is drawn and quits, for docs and tests.
+// main window once the first analysis is drawn and quits, for docs and tests; --view NAME opens one
+// of the analysis views (layers, compare, jacobian, logit-lens, activations) first, and the
+// screenshot then waits for that view.
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QTimer>
 #include <cstdio>
+#include <memory>
 
+#include "app/gui/analysis_views.h"
 #include "app/gui/app_context.h"
 #include "app/gui/main_window.h"
 
@@ -32,7 +36,10 @@ int main(int argc, char** argv) {
                                     QStringLiteral("Grab the window to FILE (PNG) after the first analysis, then quit. Ignores saved settings."),
                                     QStringLiteral("file"));
   const QCommandLineOption size_opt(QStringLiteral("size"), QStringLiteral("Window size, e.g. 1400x900."), QStringLiteral("WxH"));
-  parser.addOptions({model_opt, text_opt, method_opt, scope_opt, block_opt, shot_opt, size_opt});
+  const QCommandLineOption view_opt(QStringLiteral("view"),
+                                    QStringLiteral("View to open: %1.").arg(tl::app::AnalysisViews::names().join(QStringLiteral(", "))),
+                                    QStringLiteral("name"));
+  parser.addOptions({model_opt, text_opt, method_opt, scope_opt, block_opt, shot_opt, size_opt, view_opt});
   parser.process(app);
 
   const bool screenshot = parser.isSet(shot_opt);
@@ -65,6 +72,11 @@ int main(int argc, char** argv) {
     }
   }
   if (parser.isSet(block_opt)) context.setBlock(parser.value(block_opt).toInt());
+  const QString view = parser.isSet(view_opt) ? parser.value(view_opt) : QStringLiteral("heatmap");
+  if (!window.views()->setCurrentView(view)) {
+    std::fprintf(stderr, "tensorlens: --view is one of %s\n", qPrintable(tl::app::AnalysisViews::names().join(QStringLiteral(", "))));
+    return 1;
+  }
   if (parser.isSet(model_opt)) {
     context.openModelFolder(parser.value(model_opt));
   } else {
@@ -78,14 +90,28 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "tensorlens: error: %s\n", qPrintable(message));
       QApplication::exit(1);
     });
-    QObject::connect(&context, &tl::app::AppContext::analysisFinished, &app, [&window, file] {
-      // Let layouts settle and the heatmap paint before grabbing.
-      QTimer::singleShot(300, &window, [&window, file] {
-        const bool ok = window.grab().save(file, "PNG");
-        if (!ok) std::fprintf(stderr, "tensorlens: cannot write %s\n", qPrintable(file));
-        QApplication::exit(ok ? 0 : 1);
+    // Grabs once the chosen view shows the first analysis (the heatmap: the map is drawn).
+    auto grab = [&window, &context, file] {
+      // Let the other jobs finish (the status bar says "Ready"), layouts settle and the view
+      // paint before grabbing.
+      auto* poll = new QTimer(&window);
+      QObject::connect(poll, &QTimer::timeout, &window, [&window, &context, file, poll] {
+        if (context.busy()) return;
+        poll->stop();
+        QTimer::singleShot(300, &window, [&window, file] {
+          const bool ok = window.grab().save(file, "PNG");
+          if (!ok) std::fprintf(stderr, "tensorlens: cannot write %s\n", qPrintable(file));
+          QApplication::exit(ok ? 0 : 1);
+        });
       });
-    }, Qt::SingleShotConnection);
+      poll->start(100);
+    };
+    QObject::connect(window.views(), &tl::app::AnalysisViews::viewReady, &app,
+                     [view, grab, done = std::make_shared<bool>(false)](const QString& name) {
+                       if (name != view || *done) return;
+                       *done = true;
+                       grab();
+                     });
     QTimer::singleShot(120000, &app, [] {
       std::fprintf(stderr, "tensorlens: no analysis after 120 s, giving up on the screenshot\n");
       QApplication::exit(2);

@@ -89,8 +89,6 @@ MapChoice normalised(MapChoice choice, const Model& model) {
   return choice;
 }
 
-namespace {
-
 MethodInputs method_inputs(const ModelSession& session, const Analysis& analysis) {
   MethodInputs in;
   in.model = session.model.get();
@@ -101,6 +99,8 @@ MethodInputs method_inputs(const ModelSession& session, const Analysis& analysis
   in.text = analysis.text.toStdString();
   return in;
 }
+
+namespace {
 
 MethodRequest method_request(const MapChoice& choice, const MethodInfo& info, int block) {
   MethodRequest req;

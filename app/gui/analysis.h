@@ -68,6 +68,9 @@ bool scope_supported(const MethodInfo& info, Scope scope);
 // `choice` with its scope, block and head made valid for the method and the model.
 MapChoice normalised(MapChoice choice, const Model& model);
 
+// What the registry reads for this session and analysis (model, trace, input, tokenizer, text).
+MethodInputs method_inputs(const ModelSession& session, const Analysis& analysis);
+
 // Computes the chosen map from the analysis' trace (no forward pass). Errors from the registry.
 Result<Map> compute_map(const ModelSession& session, const Analysis& analysis, const MapChoice& choice,
                         Progress* progress = nullptr);

@@ -235,33 +235,8 @@ void AppContext::postCells() {
   jobs_->post(kCellsJob, this,
               [this, generation, map = map_, style = effectiveStyle(), special = special_,
                prefer = prefer_vulkan_](Progress&) -> JobQueue::Continuation {
-                auto cells = std::make_shared<RenderedCells>();
-                cells->map = map;
-                cells->style = style;
-                cells->prepared = render::prepare_heatmap(*map, style, special);
                 QString vulkan_problem;
-                if (prefer && !vulkan_failed_) {
-                  if (!vulkan_) {
-                    auto created = render::VulkanHeatmapRenderer::create();
-                    if (created) vulkan_ = std::move(created.value());
-                    else vulkan_problem = QString::fromStdString(created.error().message);
-                  }
-                  if (vulkan_) {
-                    auto image = vulkan_->render(cells->prepared, QSize(map->cols(), map->rows()));
-                    if (image) {
-                      cells->image = std::move(image.value());
-                      cells->renderer = QStringLiteral("Vulkan (%1)").arg(QString::fromStdString(vulkan_->device().name));
-                    } else {
-                      vulkan_problem = QString::fromStdString(image.error().message);
-                      vulkan_.reset();
-                    }
-                  }
-                  vulkan_failed_ = !vulkan_problem.isEmpty();
-                }
-                if (cells->image.isNull()) {
-                  cells->image = render::rasterize_cells(cells->prepared);
-                  cells->renderer = QStringLiteral("CPU");
-                }
+                auto cells = colourCells(map, style, special, prefer, &vulkan_problem);
                 return [this, generation, cells, vulkan_problem] {
                   if (!vulkan_problem.isEmpty()) emit errorOccurred(tr("Vulkan unavailable, drawing on the CPU: %1").arg(vulkan_problem));
                   if (generation != generation_) return;
@@ -270,6 +245,40 @@ void AppContext::postCells() {
                   emit analysisFinished();
                 };
               });
+}
+
+std::shared_ptr<RenderedCells> AppContext::colourCells(std::shared_ptr<const Map> map, const render::HeatmapStyle& style,
+                                                       const render::SpecialTokens& special, bool prefer_vulkan,
+                                                       QString* vulkan_problem) {
+  auto cells = std::make_shared<RenderedCells>();
+  cells->map = map;
+  cells->style = style;
+  cells->prepared = render::prepare_heatmap(*map, style, special);
+  QString problem;
+  if (prefer_vulkan && !vulkan_failed_) {
+    if (!vulkan_) {
+      auto created = render::VulkanHeatmapRenderer::create();
+      if (created) vulkan_ = std::move(created.value());
+      else problem = QString::fromStdString(created.error().message);
+    }
+    if (vulkan_) {
+      auto image = vulkan_->render(cells->prepared, QSize(map->cols(), map->rows()));
+      if (image) {
+        cells->image = std::move(image.value());
+        cells->renderer = QStringLiteral("Vulkan (%1)").arg(QString::fromStdString(vulkan_->device().name));
+      } else {
+        problem = QString::fromStdString(image.error().message);
+        vulkan_.reset();
+      }
+    }
+    vulkan_failed_ = !problem.isEmpty();
+  }
+  if (cells->image.isNull()) {
+    cells->image = render::rasterize_cells(cells->prepared);
+    cells->renderer = QStringLiteral("CPU");
+  }
+  if (vulkan_problem) *vulkan_problem = problem;
+  return cells;
 }
 
 void AppContext::setSelectedPair(int i, int j) {

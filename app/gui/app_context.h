@@ -69,6 +69,12 @@ class AppContext : public QObject {
   // Colour cells with Vulkan when a device is available (default; TL_RENDERER=cpu turns it off).
   void setPreferVulkan(bool prefer);
   bool preferVulkan() const { return prefer_vulkan_; }
+  // Worker thread only (inside jobs): a map coloured under a style, with Vulkan when `prefer_vulkan`
+  // and a device works, else by the CPU rasteriser; `vulkan_problem` (may be null) gets why Vulkan
+  // was not used. The main heatmap and every analysis view colour their maps here.
+  std::shared_ptr<RenderedCells> colourCells(std::shared_ptr<const Map> map, const render::HeatmapStyle& style,
+                                             const render::SpecialTokens& special, bool prefer_vulkan,
+                                             QString* vulkan_problem = nullptr);
   const render::SpecialTokens& specialTokens() const { return special_; }
 
   // Selected (row i, column j) pair of the map; (-1, -1) when none.

@@ -16,7 +16,9 @@
 #include <QToolButton>
 #include <QVBoxLayout>
 
+#include "app/gui/analysis_views.h"
 #include "app/gui/export_dialog.h"
+#include "app/gui/fidelity_label.h"
 #include "app/gui/heatmap_view.h"
 #include "app/gui/item_models.h"
 #include "app/gui/panels.h"
@@ -37,7 +39,8 @@ MainWindow::MainWindow(AppContext* context, bool restore_settings, QWidget* pare
   heatmap_ = new HeatmapView(central);
   layout->addWidget(sentence_);
   layout->addWidget(controls_);
-  layout->addWidget(heatmap_, 1);
+  views_ = new AnalysisViews(context_, heatmap_, central);
+  layout->addWidget(views_, 1);
   setCentralWidget(central);
 
   auto* model_dock = new QDockWidget(tr("Model"), this);
@@ -54,6 +57,7 @@ MainWindow::MainWindow(AppContext* context, bool restore_settings, QWidget* pare
 
   status_text_ = new QLabel(this);
   hover_text_ = new QLabel(this);
+  fidelity_ = new FidelityLabel(context_, this);
   renderer_text_ = new QLabel(this);
   renderer_text_->setToolTip(tr("Who coloured the heatmap cells: Vulkan, or the CPU when Vulkan is unavailable "
                                 "(TL_RENDERER=cpu forces the CPU)"));
@@ -67,6 +71,7 @@ MainWindow::MainWindow(AppContext* context, bool restore_settings, QWidget* pare
   cancel_->setVisible(false);
   statusBar()->addWidget(status_text_, 1);
   statusBar()->addPermanentWidget(hover_text_);
+  statusBar()->addPermanentWidget(fidelity_);
   statusBar()->addPermanentWidget(renderer_text_);
   statusBar()->addPermanentWidget(progress_);
   statusBar()->addPermanentWidget(cancel_);
@@ -103,6 +108,7 @@ MainWindow::MainWindow(AppContext* context, bool restore_settings, QWidget* pare
   });
   connect(cancel_, &QToolButton::clicked, this, [this] {
     for (const char* tag : {"model", "analysis", "map"}) context_->jobs().cancel(QString::fromLatin1(tag));
+    for (const QString& tag : views_->jobTags()) context_->jobs().cancel(tag);
   });
   connect(context_, &AppContext::modelChanged, this, [this] {
     setWindowTitle(tr("%1 \u2014 TensorLens Studio").arg(context_->session().displayName()));
@@ -133,6 +139,12 @@ void MainWindow::buildMenus() {
   zout->setShortcut(QKeySequence::ZoomOut);
   QAction* zreset = view->addAction(tr("&Reset zoom"), this, [this] { heatmap_->resetView(); });
   zreset->setShortcut(QKeySequence(tr("Ctrl+0")));
+  view->addSeparator();
+  for (int k = 0; k < views_->count(); ++k) {  // the heatmap and the analysis views: Ctrl+1, Ctrl+2, ...
+    QAction* a = view->addAction(views_->tabText(k).remove(QLatin1Char('&')), this, [this, k] { views_->setCurrentIndex(k); });
+    a->setShortcut(QKeySequence(tr("Ctrl+%1").arg(k + 1)));
+    a->setStatusTip(views_->tabToolTip(k));
+  }
 
   QMenu* help = menuBar()->addMenu(tr("&Help"));
   help->addAction(tr("&Keyboard and mouse"), this, [this] {

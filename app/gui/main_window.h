@@ -13,6 +13,8 @@ class QToolButton;
 
 namespace tl::app {
 
+class AnalysisViews;
+class FidelityLabel;
 class HeatmapView;
 class MapControls;
 class ModelInfoPanel;
@@ -26,6 +28,8 @@ class MainWindow : public QMainWindow {
   explicit MainWindow(AppContext* context, bool restore_settings = true, QWidget* parent = nullptr);
 
   HeatmapView* heatmap() const { return heatmap_; }
+  AnalysisViews* views() const { return views_; }  // the heatmap and the analysis views, as tabs
+  FidelityLabel* fidelity() const { return fidelity_; }
   SentencePanel* sentencePanel() const { return sentence_; }
   PredictionsPanel* predictionsPanel() const { return predictions_; }
   ModelInfoPanel* modelPanel() const { return model_info_; }
@@ -50,11 +54,13 @@ class MainWindow : public QMainWindow {
   SentencePanel* sentence_;
   MapControls* controls_;
   HeatmapView* heatmap_;
+  AnalysisViews* views_;
   ModelInfoPanel* model_info_;
   PredictionsPanel* predictions_;
   QLabel* status_text_;
   QLabel* hover_text_;
   QLabel* renderer_text_;
+  FidelityLabel* fidelity_;
   QProgressBar* progress_;
   QToolButton* cancel_;
 };

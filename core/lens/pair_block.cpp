@@ -1,30 +1,13 @@
 // The D x D block T[i, :, j, :] of one pair and its singular directions decoded through the
 // unembedding (TENSORLENS.md §3, the "Jacobian view").
-#include <Eigen/SVD>
-#include <algorithm>
 #include <numeric>
 
 #include "core/lens/analysis.h"
+#include "core/lens/block_spectrum.h"
 #include "core/lens/passes.h"
 #include "core/lens/planner.h"
 
 namespace tl::lens {
-
-namespace {
-
-// The `count` highest (descending) or lowest (ascending) scores as (id, score).
-std::vector<std::pair<int, double>> extreme_tokens(const VecD& scores, int count, bool highest) {
-  std::vector<int> idx(scores.size());
-  std::iota(idx.begin(), idx.end(), 0);
-  count = std::min<int>(count, static_cast<int>(idx.size()));
-  auto better = [&](int a, int b) { return highest ? scores[a] > scores[b] : scores[a] < scores[b]; };
-  std::partial_sort(idx.begin(), idx.begin() + count, idx.end(), better);
-  std::vector<std::pair<int, double>> out;
-  for (int k = 0; k < count; ++k) out.emplace_back(idx[k], scores[idx[k]]);
-  return out;
-}
-
-}  // namespace
 
 Result<PairBlock> compute_pair_block(const Model& model, const Trace& trace, const PairBlockRequest& req,
                                      Backend& backend, Progress* progress) {
@@ -78,20 +61,9 @@ Result<PairBlock> compute_pair_block(const Model& model, const Trace& trace, con
     }
   }
 
-  Eigen::BDCSVD<MatD> svd(out.block, Eigen::ComputeThinU | Eigen::ComputeThinV);
-  out.singular_values = svd.singularValues();
-  const MatF& unembedding = model.weights.unembedding();
-  const int directions = std::min<int>(req.directions, d);
-  for (int k = 0; k < directions; ++k) {
-    SingularDirection dir;
-    dir.value = out.singular_values[k];
-    dir.output = svd.matrixU().col(k);
-    dir.input = svd.matrixV().col(k);
-    const VecD scores = (unembedding * dir.output.cast<float>()).cast<double>();
-    dir.push = extreme_tokens(scores, req.top_tokens, true);
-    dir.pull = extreme_tokens(scores, req.top_tokens, false);
-    out.directions.push_back(std::move(dir));
-  }
+  BlockSpectrum spectrum = block_spectrum(model, out.block, req.directions, req.top_tokens);
+  out.singular_values = std::move(spectrum.singular_values);
+  out.directions = std::move(spectrum.directions);
   out.provenance.model = model.name + " (" + model.source + ")";
   out.provenance.method = "tensorlens-block";
   out.provenance.layers = sc.describe();

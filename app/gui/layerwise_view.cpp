@@ -1,0 +1,195 @@
+#include "app/gui/layerwise_view.h"
+
+#include <QVBoxLayout>
+
+#include "core/lens/propagate.h"  // ProgressSlice
+
+namespace tl::app {
+namespace {
+
+QString tile_label(Scope scope, int block, int head, int layers) {
+  QString s = block > layers ? QObject::tr("end to end")
+              : scope == Scope::UpTo && block > 1 ? QObject::tr("blocks 1..%1").arg(block)
+                                                  : QObject::tr("block %1").arg(block);
+  if (head >= 0) s += QObject::tr(" \u00b7 head %1").arg(head);
+  return s;
+}
+
+// For narrow tiles: "B3 H2", "1..3", "end".
+QString short_tile_label(Scope scope, int block, int head, int layers) {
+  if (block > layers) return QObject::tr("end");
+  QString s = scope == Scope::UpTo && block > 1 ? QStringLiteral("1..%1").arg(block) : QStringLiteral("B%1").arg(block);
+  if (head >= 0) s += QStringLiteral(" H%1").arg(head);
+  return s;
+}
+
+bool same_style(const render::HeatmapStyle& a, const render::HeatmapStyle& b) {
+  return a.colormap == b.colormap && a.row_normalise == b.row_normalise && a.log_scale == b.log_scale &&
+         a.hide_special == b.hide_special;
+}
+
+}  // namespace
+
+Scope layerwise_scope(const MethodInfo& info, Scope chosen) {
+  if (chosen == Scope::Layer && info.per_layer) return Scope::Layer;
+  if (info.cumulative && !info.explains_prediction && info.name != "logit-lens") return Scope::UpTo;
+  if (info.per_layer) return Scope::Layer;
+  return Scope::EndToEnd;
+}
+
+Result<LayerTiles> compute_layer_tiles(const ModelSession& session, const Analysis& analysis, const MapChoice& choice,
+                                       const render::HeatmapStyle& style, const CellColourer& colour,
+                                       Progress* progress) {
+  const MethodInfo* info = find_method(choice.method);
+  if (!info) return make_error("unknown method '" + choice.method + "'");
+  if (!analysis.trace) return make_error("no forward pass yet");
+  LayerTiles out;
+  out.method = choice.method;
+  out.scope = layerwise_scope(*info, choice.scope);
+  if (out.scope == Scope::EndToEnd) {
+    return make_error(choice.method + " explains the model's final output only: it has no layer-wise maps");
+  }
+  const int layers = session.model->spec.num_layers;
+  const int heads = session.model->spec.num_heads;
+  const MethodInputs inputs = method_inputs(session, analysis);
+  MethodRequest req;
+  req.scope = out.scope;
+  req.head = info->per_head ? -1 : 0;
+  std::vector<Map> maps;
+  if (info->needs & kNeedsLensEngine) {
+    // One series: the engine computes every block (or the cumulative products) in one pass,
+    // plus the end-to-end map after the final norm where the family has one.
+    req.layer = 0;
+    auto result = compute_method(choice.method, inputs, req, progress);
+    if (!result) return result.error();
+    maps = std::move(result->maps);
+    for (int k = 0; k < static_cast<int>(maps.size()); ++k) out.choices.push_back({choice.method, out.scope, k + 1, 0});
+  } else {
+    for (int l = 1; l <= layers; ++l) {
+      lens::ProgressSlice slice(progress, double(l - 1) / layers, double(l) / layers);
+      if (progress && progress->cancelled()) throw Cancelled{};
+      slice.report(0.0, "block " + std::to_string(l) + "/" + std::to_string(layers));
+      req.layer = l;
+      auto result = compute_method(choice.method, inputs, req, &slice);
+      if (!result) return result.error();
+      for (int h = 0; h < static_cast<int>(result->maps.size()); ++h) {
+        maps.push_back(std::move(result->maps[static_cast<std::size_t>(h)]));
+        out.choices.push_back({choice.method, out.scope, l, info->per_head ? h : 0});
+      }
+    }
+  }
+  if (maps.empty()) return make_error(choice.method + ": the method gave no map");
+  if (info->per_head) out.columns = heads;
+
+  // One colour scale for all: the union of their ranges under the style.
+  std::vector<render::SpecialTokens> special;
+  render::ValueRange all;
+  for (const Map& m : maps) {
+    special.push_back(special_tokens(analysis.encoding, analysis.labels, m));
+    all = all.united(render::display_range(m, style, special.back()));
+  }
+  render::HeatmapStyle shared = style;
+  shared.fixed_range = all;
+  for (std::size_t k = 0; k < maps.size(); ++k) {
+    const MapChoice& c = out.choices[k];
+    auto map = std::make_shared<const Map>(std::move(maps[k]));
+    const int head = info->per_head ? c.head : -1;
+    const QString label = tile_label(out.scope, c.block, head, layers);
+    const QString short_label = short_tile_label(out.scope, c.block, head, layers);
+    if (colour) {
+      const auto cells = colour(map, shared, special[k]);
+      if (k == 0) out.scale = cells->prepared.scale;
+      out.tiles.push_back({map, cells->image, label, short_label});
+    } else {
+      const render::PreparedHeatmap prepared = render::prepare_heatmap(*map, shared, special[k]);
+      if (k == 0) out.scale = prepared.scale;
+      out.tiles.push_back({map, render::rasterize_cells(prepared), label, short_label});
+    }
+    if (c.block > layers) out.choices[k].scope = Scope::EndToEnd;  // the series' end-to-end map
+  }
+  return out;
+}
+
+LayerwiseView::LayerwiseView(AppContext* context, QWidget* parent) : AnalysisView(context, QStringLiteral("layers"), parent) {
+  auto* layout = new QVBoxLayout(this);
+  heading_ = new QLabel(this);
+  heading_->setWordWrap(true);
+  tiles_ = new SmallMultiples(this);
+  layout->addWidget(heading_);
+  layout->addWidget(message_);
+  layout->addWidget(tiles_, 1);
+  connect(context_, &AppContext::mapChoiceChanged, this, &AnalysisView::invalidate);
+  connect(context_, &AppContext::styleChanged, this, &AnalysisView::invalidate);
+  connect(tiles_, &SmallMultiples::tileActivated, this, &LayerwiseView::openTile);
+}
+
+void LayerwiseView::recompute() {
+  const auto analysis = context_->analysis();
+  if (!analysis || !analysis->trace || !context_->hasModel()) {
+    setMessage(tr("No analysis yet: type a sentence."));
+    return;
+  }
+  const MapChoice choice = context_->mapChoice();
+  const render::HeatmapStyle style = context_->style();
+  const MethodInfo* info = find_method(choice.method);
+  const Scope scope = info ? layerwise_scope(*info, choice.scope) : Scope::Layer;
+  // Moving the block or head (for example by clicking a tile) keeps the tiles: only the frame moves.
+  if (shown_ && shown_analysis_ == analysis && shown_method_ == choice.method && shown_scope_ == scope &&
+      same_style(shown_style_, style)) {
+    highlightCurrent();
+    finished();
+    return;
+  }
+  setMessage(tr("Computing %1 for every block\u2026").arg(QString::fromStdString(choice.method)));
+  post([this, session = context_->session(), analysis, choice, style, scope,
+        colour = colourer()](Progress& progress) -> std::function<void()> {
+    auto tiles = compute_layer_tiles(session, *analysis, choice, style, colour, &progress);
+    if (!tiles) {
+      return [this, e = QString::fromStdString(tiles.error().message)] {
+        shown_.reset();
+        tiles_->clear();
+        heading_->clear();
+        setMessage(e);
+      };
+    }
+    auto shown = std::make_shared<const LayerTiles>(std::move(tiles.value()));
+    return [this, shown, analysis, choice, style, scope] {
+      shown_ = shown;
+      shown_analysis_ = analysis;
+      shown_method_ = choice.method;
+      shown_scope_ = scope;
+      shown_style_ = style;
+      setMessage({});
+      const QString what = scope == Scope::Layer ? tr("each block alone") : tr("blocks 1..l, composed");
+      heading_->setText(tr("<b>%1</b>, %2: %3 maps on one colour scale. Hover a tile for values; click one to open it large.")
+                            .arg(QString::fromStdString(choice.method), what)
+                            .arg(shown->tiles.size()));
+      tiles_->setTiles(shown->tiles, shown->scale, shown->columns, QString::fromStdString(choice.method));
+      highlightCurrent();
+    };
+  });
+}
+
+void LayerwiseView::highlightCurrent() {
+  if (!shown_) return;
+  const MapChoice& c = context_->mapChoice();
+  int found = -1;
+  for (int k = 0; k < static_cast<int>(shown_->choices.size()); ++k) {
+    const MapChoice& t = shown_->choices[static_cast<std::size_t>(k)];
+    const bool same_block = c.scope == Scope::EndToEnd ? t.scope == Scope::EndToEnd : (t.scope == c.scope && t.block == c.block);
+    if (same_block && (shown_->columns == 0 || t.head == c.head)) found = k;
+  }
+  tiles_->setHighlighted(found);
+}
+
+void LayerwiseView::openTile(int k) {
+  if (!shown_ || k < 0 || k >= static_cast<int>(shown_->choices.size())) return;
+  const MapChoice& c = shown_->choices[static_cast<std::size_t>(k)];
+  context_->setScope(c.scope);
+  if (c.scope != Scope::EndToEnd) context_->setBlock(c.block);
+  context_->setHead(c.head);
+  highlightCurrent();
+  emit openInHeatmap();
+}
+
+}  // namespace tl::app
