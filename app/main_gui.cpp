@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "app/gui/analysis_views.h"
+#include "app/gui/evaluation_view.h"
 #include "app/gui/app_context.h"
 #include "app/gui/main_window.h"
 
@@ -112,6 +113,16 @@ int main(int argc, char** argv) {
                        *done = true;
                        grab();
                      });
+    // The evaluation runs only on request: start it (bundled sentences, default methods) once
+    // the model is there.
+    if (view == QLatin1String("evaluation")) {
+      QObject::connect(&context, &tl::app::AppContext::analysisFinished, &app,
+                       [&window, started = std::make_shared<bool>(false)] {
+                         if (*started) return;
+                         *started = true;
+                         window.views()->evaluation()->run();
+                       });
+    }
     QTimer::singleShot(120000, &app, [] {
       std::fprintf(stderr, "tensorlens: no analysis after 120 s, giving up on the screenshot\n");
       QApplication::exit(2);

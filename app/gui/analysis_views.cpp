@@ -2,6 +2,7 @@
 
 #include "app/gui/activations_view.h"
 #include "app/gui/comparison_view.h"
+#include "app/gui/evaluation_view.h"
 #include "app/gui/heatmap_view.h"
 #include "app/gui/jacobian_view.h"
 #include "app/gui/layerwise_view.h"
@@ -24,6 +25,10 @@ AnalysisViews::AnalysisViews(AppContext* context, HeatmapView* heatmap, QWidget*
   addView(jacobian_, tr("&Jacobian"), tr("The D x D TensorLens block and the true Jacobian block of the selected pair"));
   addView(logit_lens_, tr("Logit l&ens"), tr("Every block's output decoded to tokens"));
   addView(activations_, tr("&Activations"), tr("Hidden-state norms per token and layer, the most active FFN neurons on hover"));
+  evaluation_ = new EvaluationView(context, this);
+  const int eval_index = addTab(evaluation_, tr("E&valuation"));
+  setTabToolTip(eval_index, tr("The perturbation test: which method's relevance explains the predictions best"));
+  connect(evaluation_, &EvaluationView::finished, this, [this] { emit viewReady(QStringLiteral("evaluation")); });
   connect(layers_, &LayerwiseView::openInHeatmap, this, [this] { setCurrentIndex(0); });
   connect(context, &AppContext::analysisFinished, this, [this] { emit viewReady(QStringLiteral("heatmap")); });
 }
@@ -36,7 +41,7 @@ void AnalysisViews::addView(AnalysisView* view, const QString& title, const QStr
 
 QStringList AnalysisViews::names() {
   return {QStringLiteral("heatmap"), QStringLiteral("layers"), QStringLiteral("compare"), QStringLiteral("jacobian"),
-          QStringLiteral("logit-lens"), QStringLiteral("activations")};
+          QStringLiteral("logit-lens"), QStringLiteral("activations"), QStringLiteral("evaluation")};
 }
 
 bool AnalysisViews::setCurrentView(const QString& name) {
@@ -55,7 +60,7 @@ QStringList AnalysisViews::jobTags() const {
                                 static_cast<AnalysisView*>(activations_)}) {
     tags << v->jobTag();
   }
-  return tags << QStringLiteral("fidelity");
+  return tags << QStringLiteral("fidelity") << EvaluationView::jobTag();
 }
 
 }  // namespace tl::app

@@ -1,7 +1,7 @@
 #pragma once
 // AnalysisViews: the tab widget in the main window's centre that hosts the main heatmap and the
 // analysis views beside it. Names (for --view and tests): heatmap, layers, compare, jacobian,
-// logit-lens, activations. Opening a layer-wise tile switches back to the heatmap.
+// logit-lens, activations, evaluation (the perturbation test; runs only on request). Opening a layer-wise tile switches back to the heatmap.
 #include <QStringList>
 #include <QTabWidget>
 
@@ -12,6 +12,7 @@ namespace tl::app {
 class ActivationsView;
 class AnalysisView;
 class ComparisonView;
+class EvaluationView;
 class HeatmapView;
 class JacobianView;
 class LayerwiseView;
@@ -34,6 +35,7 @@ class AnalysisViews : public QTabWidget {
   JacobianView* jacobian() const { return jacobian_; }
   LogitLensView* logitLens() const { return logit_lens_; }
   ActivationsView* activations() const { return activations_; }
+  EvaluationView* evaluation() const { return evaluation_; }
 
  signals:
   // The named view shows content for the current context ("heatmap": the context's
@@ -47,6 +49,7 @@ class AnalysisViews : public QTabWidget {
   JacobianView* jacobian_;
   LogitLensView* logit_lens_;
   ActivationsView* activations_;
+  EvaluationView* evaluation_;
 };
 
 }  // namespace tl::app
