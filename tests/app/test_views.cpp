@@ -50,11 +50,14 @@ class TestViews : public QObject {
     QElapsedTimer timer;
     timer.start();
     while (timer.elapsed() < 60000) {
+      // The heatmap's map arrives with its cells, after the context's; the queue's own busy flag
+      // is exact (the context's follows it through queued signals).
       const auto map = context_->map();
-      if (!context_->busy() && map && map->provenance.method == method &&
-          QString::fromStdString(map->provenance.layers).startsWith(layers_prefix)) {
-        return true;
-      }
+      const auto shown = window_->heatmap()->map();
+      auto is_wanted = [&](const std::shared_ptr<const tl::Map>& m) {
+        return m && m->provenance.method == method && QString::fromStdString(m->provenance.layers).startsWith(layers_prefix);
+      };
+      if (!context_->jobs().busy() && is_wanted(map) && shown == map) return true;
       QTest::qWait(50);
     }
     return false;
