@@ -166,10 +166,11 @@ TEST(Cli, EvalPerturbationWritesJsonMarkdownAndPlot) {
                                           "Tim went to the park with his\nThe dog was very\n");
   const std::string json = tmp("eval_p.json"), md = tmp("eval_p.md"), png = tmp("eval_p.png");
   std::filesystem::remove(png);
-  CliRun r = run("eval perturbation --sentences " + sentences + " --methods rollout,tensorlens-in-out,random --resamples 50 --out " +
+  CliRun r = run("eval perturbation --sentences " + sentences + " --methods rollout,tensorlens-in-out,random --paired-with rollout --resamples 50 --out " +
                  json + " --markdown " + md + " --plot " + png);
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("| rollout |"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Paired differences"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("%"), std::string::npos) << "progress on stderr";
   std::ifstream in(json);
   const auto j = nlohmann::json::parse(in);
