@@ -1,11 +1,13 @@
 // The Evaluation panel on the embedded model (offscreen platform): it lists the bundled sentence
 // set, runs the perturbation test as a job and shows one table row per method with AUCs that
 // agree with the report, the curves image, exports JSON + Markdown + PNG without overwriting, and
-// a cancelled run ends cleanly and leaves the panel usable.
+// a cancelled run ends cleanly and leaves the panel usable; identifiability gives one row per
+// stage (the embeddings identify themselves), relations one row per relation and stage.
 #include <QDir>
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QPlainTextEdit>
 #include <QSignalSpy>
 #include <QTableWidget>
 #include <QTemporaryDir>
@@ -83,6 +85,46 @@ class TestEvaluationView : public QObject {
     const tl::Status again = view_->exportReport(json);
     QVERIFY(!again.ok());
     QVERIFY(QString::fromStdString(again.error().message).contains("overwrite"));
+  }
+
+  void identifiabilityHasEveryStage() {
+    view_->setTest(EvaluationView::Test::Identifiability);
+    view_->setSentences(EvaluationView::bundledSentences().mid(0, 5));
+    QSignalSpy done(view_, &EvaluationView::finished);
+    view_->run();
+    QVERIFY(done.wait(60000));
+    QCOMPARE(done.at(0).at(0).toBool(), true);
+    const int L = context_->session().model->spec.num_layers;
+    QCOMPARE(view_->resultRows(), L + 1);
+    QCOMPARE(view_->resultCell(0, 1).toDouble(), 1.0);  // embeddings are their own nearest embedding
+    for (int r = 0; r <= L; ++r) {
+      const double share = view_->resultCell(r, 1).toDouble();
+      QVERIFY(share >= 0 && share <= 1);
+    }
+  }
+
+  void relationsGiveFaithfulnessPerStage() {
+    view_->setTest(EvaluationView::Test::Relations);
+    QVERIFY(EvaluationView::bundledRelations().contains("relation:"));
+    auto* box = view_->findChild<QPlainTextEdit*>();
+    QVERIFY(box);
+    box->setPlainText("relation: subject pronoun\ntemplate: {} was happy.\nLily -> She\nSue -> She\nTim -> He\nBen -> He\n");
+    QSignalSpy done(view_, &EvaluationView::finished);
+    view_->run();
+    QVERIFY(done.wait(120000));
+    QCOMPARE(done.at(0).at(0).toBool(), true);
+    const int L = context_->session().model->spec.num_layers;
+    QCOMPARE(view_->resultRows(), L);  // one relation, subject stages 0..L-1
+    for (int r = 0; r < L; ++r) {
+      QCOMPARE(view_->resultCell(r, 0), QString("subject pronoun"));
+      for (int c = 2; c <= 4; ++c) {
+        const double v = view_->resultCell(r, c).toDouble();
+        QVERIFY(v >= 0 && v <= 1);
+      }
+    }
+    // Switching back restores the sentences.
+    view_->setTest(EvaluationView::Test::Perturbation);
+    QVERIFY(!box->toPlainText().contains("relation:"));
   }
 
   void cancelLeavesThePanelUsable() {
