@@ -4,6 +4,8 @@
 // of the analysis views (layers, compare, jacobian, logit-lens, activations) first, and the
 // screenshot then waits for that view.
 #include <QApplication>
+#include <QDir>
+#include <QStatusBar>
 #include <QCommandLineParser>
 #include <QTimer>
 #include <cstdio>
@@ -13,6 +15,7 @@
 #include "app/gui/evaluation_view.h"
 #include "app/gui/app_context.h"
 #include "app/gui/main_window.h"
+#include "app/gui/workspace_session.h"
 
 namespace {
 constexpr const char* kSampleSentence = "Once upon a time, there was a little girl named Lily.";
@@ -50,6 +53,16 @@ int main(int argc, char** argv) {
     const QStringList wh = parser.value(size_opt).split(QLatin1Char('x'));
     if (wh.size() == 2 && wh[0].toInt() > 0 && wh[1].toInt() > 0) window.resize(wh[0].toInt(), wh[1].toInt());
   }
+  // The workspace (model, sentence, view) survives restarts and crashes (autosave); command-line
+  // options still win. Screenshots start clean and save nothing.
+  std::unique_ptr<tl::app::WorkspaceSession> workspace;
+  QString restored_model;
+  if (!screenshot) {
+    workspace = std::make_unique<tl::app::WorkspaceSession>(&context);
+    QObject::connect(workspace.get(), &tl::app::WorkspaceSession::problem, &window,
+                     [&window](const QString& message) { window.statusBar()->showMessage(message, 30000); });
+    restored_model = workspace->restore().model_folder;
+  }
   if (parser.isSet(text_opt)) {
     context.setText(parser.value(text_opt));
   } else if (context.text().isEmpty()) {
@@ -80,6 +93,8 @@ int main(int argc, char** argv) {
   }
   if (parser.isSet(model_opt)) {
     context.openModelFolder(parser.value(model_opt));
+  } else if (!restored_model.isEmpty() && QDir(restored_model).exists()) {
+    context.openModelFolder(restored_model);
   } else {
     context.loadEmbeddedModel();
   }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/forward/input_limits.h"
+
 namespace tl::app {
 
 namespace {
@@ -77,15 +79,20 @@ void AppContext::retokenize() {
   ++generation_;
   encoding_ = {};
   token_labels_.clear();
-  if (session_.tokenizer) {
-    const QByteArray utf8 = text_.toUtf8();
+  // Resource limits (core/forward/input_limits.h): an oversized paste is refused with the
+  // estimate in the message before the tokenizer or the forward pass allocate for it.
+  const QByteArray utf8 = text_.toUtf8();
+  Status fits = check_text_size(static_cast<std::size_t>(utf8.size()));
+  if (session_.tokenizer && fits) {
     encoding_ = session_.tokenizer->encode(std::string_view(utf8.constData(), static_cast<std::size_t>(utf8.size())));
     for (int id : encoding_.ids) token_labels_.push_back(session_.tokenizer->display_token(id));
   }
+  if (fits && session_.model) fits = check_input_size(session_.model->spec, static_cast<std::int64_t>(encoding_.size()));
   selected_i_ = selected_j_ = -1;
   emit encodingChanged();
   emit selectionChanged();
-  if (session_.model) postAnalysis();
+  if (!fits) emit errorOccurred(QString::fromStdString(fits.error().message));
+  else if (session_.model) postAnalysis();
 }
 
 void AppContext::postAnalysis() {

@@ -5,6 +5,7 @@
 #include "core/model/architectures.h"
 #include "core/model/embedded_model.h"
 #include "core/model/model.h"
+#include "core/util/memory_info.h"
 
 namespace tl {
 
@@ -14,6 +15,12 @@ constexpr std::size_t kMaxConfigBytes = 16 << 20;
 
 Result<std::shared_ptr<const Model>> build_model(ModelSpec spec, const TensorStore& store, std::string source,
                                                  std::string name) {
+  // Weights are converted to float32: refuse a model that cannot fit before allocating any of it.
+  const auto params = static_cast<std::uint64_t>(spec.parameter_count());
+  if (auto fits = check_memory_fits(params * sizeof(float), read_meminfo(), source,
+                                    std::to_string(params) + " parameters as float32");
+      !fits)
+    return fits.error();
   spec.stored_dtype = store.dominant_float_dtype();
   auto weights = load_weights(spec, store);
   if (!weights) return weights.error();
