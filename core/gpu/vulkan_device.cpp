@@ -10,14 +10,10 @@
 #include <vector>
 
 #include "core/gpu/failure_simulation.h"
+#include "core/gpu/validation.h"
 
 namespace tl::gpu {
 namespace {
-
-bool env_flag(const char* name) {
-  const char* v = std::getenv(name);
-  return v && *v && std::string_view(v) != "0";
-}
 
 bool has_extension(const std::vector<VkExtensionProperties>& exts, const char* name) {
   return std::any_of(exts.begin(), exts.end(),
@@ -89,7 +85,7 @@ Result<VulkanInstance> create_vulkan_instance(bool validation) {
     flags |= VK_INSTANCE_CREATE_ENUMERATE_PORTABILITY_BIT_KHR;
   }
   std::vector<const char*> layers;
-  if (validation || env_flag("TL_GPU_VALIDATION")) {
+  if (validation_requested(validation)) {
     std::uint32_t nl = 0;
     TL_VK_CHECK(g.vkEnumerateInstanceLayerProperties(&nl, nullptr));
     std::vector<VkLayerProperties> props(nl);
@@ -97,7 +93,12 @@ Result<VulkanInstance> create_vulkan_instance(bool validation) {
     for (const auto& p : props)
       if (std::strcmp(p.layerName, "VK_LAYER_KHRONOS_validation") == 0)
         layers.push_back("VK_LAYER_KHRONOS_validation");
+    // The messenger that turns validation errors into failures (core/gpu/validation.h).
+    if (!layers.empty() && has_extension(exts, VK_EXT_DEBUG_UTILS_EXTENSION_NAME))
+      enabled.push_back(VK_EXT_DEBUG_UTILS_EXTENSION_NAME);
   }
+  const bool messenger = !enabled.empty() && std::strcmp(enabled.back(), VK_EXT_DEBUG_UTILS_EXTENSION_NAME) == 0;
+  const auto messenger_info = validation_messenger_info();
 
   auto app = vk_struct<VkApplicationInfo>(VK_STRUCTURE_TYPE_APPLICATION_INFO);
   app.pApplicationName = "TensorLens Studio";
@@ -110,11 +111,13 @@ Result<VulkanInstance> create_vulkan_instance(bool validation) {
   info.ppEnabledExtensionNames = enabled.data();
   info.enabledLayerCount = static_cast<std::uint32_t>(layers.size());
   info.ppEnabledLayerNames = layers.data();
+  if (messenger) info.pNext = &messenger_info;
   VkInstance instance = VK_NULL_HANDLE;
   TL_VK_CHECK(g.vkCreateInstance(&info, nullptr, &instance));
   auto destroy =
       reinterpret_cast<PFN_vkDestroyInstance>(g.vkGetInstanceProcAddr(instance, "vkDestroyInstance"));
   out.instance = InstanceOwner(instance, destroy);
+  if (messenger) out.messenger = ValidationMessenger(g, instance);
   auto fns = load_instance_functions(g, instance);
   if (!fns.ok()) return fns.error();
   out.fns = *fns;

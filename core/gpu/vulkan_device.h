@@ -13,6 +13,7 @@
 #include "core/gpu/gpu.h"
 #include "core/gpu/shader_params.h"
 #include "core/gpu/spirv_reflection.h"
+#include "core/gpu/validation.h"
 #include "core/gpu/vulkan_check.h"
 #include "core/gpu/vulkan_raii.h"
 
@@ -45,6 +46,7 @@ struct VulkanInstance {
   const GlobalFunctions* global = nullptr;
   InstanceFunctions fns;
   InstanceOwner instance;
+  ValidationMessenger messenger;  // after the instance: destroyed before it
   std::uint32_t api_version = 0;
 };
 Result<VulkanInstance> create_vulkan_instance(bool validation);
