@@ -56,10 +56,6 @@ struct DeviceInfo {
 // creation failure. An empty list is not an error here (choose_device reports it).
 Result<std::vector<DeviceInfo>> list_devices();
 
-// Vulkan validation-layer errors reported in this process so far (instances created with
-// ContextOptions::validation or TL_GPU_VALIDATION; 0 when validation was never on).
-std::uint64_t validation_error_count();
-
 // The index (into `devices`) to use for `selector`:
 //   ""          the best device: discrete > integrated > virtual > CPU implementation > other,
 //               then the larger device-local heap, then the lower index;
@@ -95,9 +91,7 @@ struct ContextOptions {
   double memory_budget_fraction = 0.75;
   // Nonzero: the budget in bytes instead of the fraction (capped by the heap size).
   std::uint64_t memory_budget_bytes = 0;
-  // Enable VK_LAYER_KHRONOS_validation when installed (also TL_GPU_VALIDATION set and not "0"),
-  // with a messenger that prints validation messages and counts the errors; TL_GPU_VALIDATION=1
-  // makes the first error abort the process (the test environment sets it).
+  // Enable VK_LAYER_KHRONOS_validation when installed (also TL_GPU_VALIDATION=1). Development aid.
   bool validation = false;
   // Transfer through a staging buffer and copy commands even where buffers could be mapped (UMA
   // devices, lavapipe): lets tests run the path discrete GPUs take.

@@ -6,7 +6,6 @@
 #include <string_view>
 #include <utility>
 
-#include "core/gpu/gpu.h"
 
 namespace tl::gpu {
 

@@ -1,14 +1,17 @@
 #pragma once
 // Vulkan validation (internal to core/gpu): VK_LAYER_KHRONOS_validation plus a VK_EXT_debug_utils
 // messenger that prints every validation error and warning to stderr and counts the errors
-// (validation_error_count() in gpu.h). With TL_GPU_VALIDATION=1 in the environment (the test
+// (validation_error_count()). With TL_GPU_VALIDATION=1 in the environment (the test
 // environment sets it for the GPU, render and app suites) the first error aborts the process, so a
 // validation error fails the test that caused it instead of scrolling past in a log.
-#include <vector>
+#include <cstdint>
 
 #include "core/gpu/vulkan_loader.h"
 
 namespace tl::gpu {
+
+// Validation-layer errors reported in this process so far (0 when validation was never on).
+std::uint64_t validation_error_count();
 
 // Whether validation was asked for: the option, or TL_GPU_VALIDATION set and not "0".
 bool validation_requested(bool option);
