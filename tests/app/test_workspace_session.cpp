@@ -49,8 +49,8 @@ class TestWorkspaceSession : public QObject {
       context.setMethod(QStringLiteral("rollout"));
       context.setScope(tl::Scope::Layer);
       context.setBlock(3);
-      render::HeatmapStyle style = context.style();
-      style.colormap = render::ColormapChoice::Magma;
+      tl::render::HeatmapStyle style = context.style();
+      style.colormap = tl::render::ColormapChoice::Magma;
       style.log_scale = true;
       context.setStyle(style);
       context.setSharedScale(true);
@@ -74,7 +74,7 @@ class TestWorkspaceSession : public QObject {
     QCOMPARE(problems.count(), 0);
     QCOMPARE(context.text(), QStringLiteral("Once upon a time there was a cat."));
     QCOMPARE(QString::fromStdString(context.mapChoice().method), QStringLiteral("rollout"));
-    QCOMPARE(context.style().colormap, render::ColormapChoice::Magma);
+    QCOMPARE(context.style().colormap, tl::render::ColormapChoice::Magma);
     QVERIFY(context.style().log_scale);
     QVERIFY(context.sharedScale());
     // The model arrives later (as at start-up); the choice is made valid then and the selection

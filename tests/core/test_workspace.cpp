@@ -103,6 +103,19 @@ TEST(Workspace, FailedSaveKeepsThePreviousFile) {
   EXPECT_EQ(tl::load_workspace(file).workspace.sentences.size(), 3u);
 }
 
+TEST(Workspace, FailedRenameLeavesNoTemporary) {
+  // Works as root too: the target is a non-empty folder, so the final rename fails.
+  const fs::path dir = tmp_dir("rename");
+  const fs::path target = dir / "workspace.json";
+  fs::create_directories(target / "occupied");
+  const tl::Status s = tl::save_workspace(target, sample());
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message.find("workspace.json"), std::string::npos) << s.error().message;
+  int entries = 0;
+  for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir)) ++entries;
+  EXPECT_EQ(entries, 1) << "the temporary file was left behind";
+}
+
 TEST(Workspace, MissingFileIsNotAnError) {
   const tl::WorkspaceLoad r = tl::load_workspace(tmp_dir("missing") / "nope.json");
   EXPECT_EQ(r.problem, tl::WorkspaceProblem::Missing);
