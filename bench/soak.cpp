@@ -1,9 +1,10 @@
 // Soak test (issue 8): many analyses of random sentences in one process on the embedded model
 // (stories260K), with the resident set size (VmRSS) measured at the start, after a warm-up and at
-// the end. A leak or a cache that grows with every sentence shows up as growth from warm-up to
-// end; the program fails (exit 1) when that growth is over 10%. Each analysis is what the app
-// does for a new sentence: tokenize, forward pass, then a map from the registry (the methods
-// rotate: TensorLens In end to end, TensorLens per layer, rollout, attention mean, input x gradient, ALTI).
+// the end (after malloc_trim, so it counts memory still in use). A leak or a cache that grows
+// with every sentence shows up as growth from warm-up to end; the program fails (exit 1) when
+// that growth is over 10%. Each analysis is what the app does for a new sentence: tokenize, the
+// forward pass, then a map from the registry (the methods rotate: TensorLens In end to end,
+// TensorLens per layer, rollout, attention mean, input x gradient, ALTI).
 //
 // Usage: soak [--runs N (1000)] [--backend cpu|vulkan] [--seed S] [--max-words W (40)]
 // Not part of CI (minutes on 2 cores); results are recorded in docs/RELIABILITY.md.
@@ -11,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <malloc.h>
 #include <memory>
 #include <random>
 #include <string>
@@ -25,13 +27,22 @@
 
 namespace {
 
-// kB of resident memory, from /proc/self/status.
-long rss_kb() {
+// kB of a /proc/self/status field (VmRSS: resident now, VmHWM: peak).
+long status_kb(const char* field) {
   std::ifstream in("/proc/self/status");
   std::string line;
+  const std::size_t n = std::strlen(field);
   while (std::getline(in, line))
-    if (line.rfind("VmRSS:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
+    if (line.compare(0, n, field) == 0) return std::strtol(line.c_str() + n, nullptr, 10);
   return -1;
+}
+
+// Resident memory of what is still allocated: freed blocks are first given back to the system
+// (malloc_trim), otherwise RSS swings by tens of MiB with whichever method ran last and hides the
+// trend a leak would make.
+long rss_kb() {
+  malloc_trim(0);
+  return status_kb("VmRSS:");
 }
 
 const char* const kWords[] = {
@@ -143,8 +154,9 @@ int main(int argc, char** argv) {
   const long rss_end = rss_kb();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const double growth = rss_warm > 0 ? double(rss_end - rss_warm) / double(rss_warm) : 0.0;
-  std::printf("RSS: start %.1f MiB, after %d runs %.1f MiB, end %.1f MiB: growth after warm-up %+.1f%%\n",
-              rss_start / 1024.0, warmup, rss_warm / 1024.0, rss_end / 1024.0, 100.0 * growth);
+  std::printf("RSS: start %.1f MiB, after %d runs %.1f MiB, end %.1f MiB: growth after warm-up %+.1f%% (peak %.1f MiB)\n",
+              rss_start / 1024.0, warmup, rss_warm / 1024.0, rss_end / 1024.0, 100.0 * growth,
+              status_kb("VmHWM:") / 1024.0);
   std::printf("%d runs in %.1f s (%.1f tokens on average), %zu failures\n", runs, seconds,
               runs ? double(tokens_total) / runs : 0.0, failures);
   if (failures) return 1;
