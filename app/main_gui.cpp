@@ -4,7 +4,6 @@
 // of the analysis views (layers, compare, jacobian, logit-lens, activations) first, and the
 // screenshot then waits for that view.
 #include <QApplication>
-#include <QDir>
 #include <QStatusBar>
 #include <QCommandLineParser>
 #include <QTimer>
@@ -93,7 +92,7 @@ int main(int argc, char** argv) {
   }
   if (parser.isSet(model_opt)) {
     context.openModelFolder(parser.value(model_opt));
-  } else if (!restored_model.isEmpty() && QDir(restored_model).exists()) {
+  } else if (!restored_model.isEmpty()) {
     context.openModelFolder(restored_model);
   } else {
     context.loadEmbeddedModel();

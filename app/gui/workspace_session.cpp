@@ -149,7 +149,11 @@ WorkspaceSession::Restored WorkspaceSession::restore() {
 
   base_ = load.workspace;
   const Workspace& ws = base_;
-  if (!ws.models.empty() && !ws.models[0].embedded()) out.model_folder = QString::fromStdString(ws.models[0].source);
+  if (!ws.models.empty() && !ws.models[0].embedded()) {
+    const QString folder = QString::fromStdString(ws.models[0].source);
+    if (QDir(folder).exists()) out.model_folder = folder;
+    else emit problem(tr("The workspace's model folder %1 is gone; the embedded model is open instead").arg(folder));
+  }
   if (!ws.views.empty()) {
     const WorkspaceView& v = ws.views[0];
     render::HeatmapStyle style = context_->style();

@@ -31,7 +31,7 @@ class WorkspaceSession : public QObject {
 
   struct Restored {
     bool restored = false;  // something was read and applied
-    QString model_folder;   // the first model slot when it is a folder (empty: embedded)
+    QString model_folder;   // the first model slot when it is a folder that exists (empty: embedded)
   };
   // Reads the file and applies the text and view state to the context (the caller loads the
   // model, so command-line options can still override it). Emits problem() for a newer or corrupt

@@ -133,6 +133,22 @@ class TestWorkspaceSession : public QObject {
     QVERIFY(QFile::exists(path + QStringLiteral(".newer")));
   }
 
+  void reportsAMissingModelFolder() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("workspace.json"));
+    write_all(path, R"({"format": "tensorlens-workspace", "version": 1, "models": [{"source": "/nonexistent/model"}],
+                        "sentences": ["still restored"]})");
+    AppContext context;
+    WorkspaceSession session(&context, path);
+    QSignalSpy problems(&session, &WorkspaceSession::problem);
+    const auto restored = session.restore();
+    QVERIFY(restored.restored);
+    QVERIFY(restored.model_folder.isEmpty());  // the caller opens the embedded model
+    QCOMPARE(problems.count(), 1);
+    QVERIFY(problems.at(0).at(0).toString().contains(QStringLiteral("/nonexistent/model")));
+    QCOMPARE(context.text(), QStringLiteral("still restored"));
+  }
+
   void reportsAFailedSave() {
     QTemporaryDir dir;
     // A path under a regular file cannot be created.
