@@ -8,11 +8,12 @@
 //
 // Usage: soak [--runs N (1000)] [--backend cpu|vulkan] [--seed S] [--max-words W (40)]
 // Not part of CI (minutes on 2 cores); results are recorded in docs/RELIABILITY.md.
+#include <malloc.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
-#include <malloc.h>
 #include <memory>
 #include <random>
 #include <string>
@@ -46,10 +47,12 @@ long rss_kb() {
 }
 
 const char* const kWords[] = {
-    "once", "upon", "a", "time", "there", "was", "little", "girl", "named", "Lily", "she", "liked", "to", "play",
-    "with", "her", "big", "red", "ball", "in", "the", "park", "one", "day", "saw", "dog", "and", "said", "hello",
-    "mom", "happy", "sad", "tree", "sun", "went", "home", "ate", "cake", ",", ".", "!", "Tom", "bird", "flew",
-    "over", "house", "because", "it", "wanted", "friend", "??", "42", "caf\xc3\xa9", "\xe6\x97\xa5"};
+    "once",  "upon",    "a",     "time",   "there",  "was",  "little", "girl",        "named",
+    "Lily",  "she",     "liked", "to",     "play",   "with", "her",    "big",         "red",
+    "ball",  "in",      "the",   "park",   "one",    "day",  "saw",    "dog",         "and",
+    "said",  "hello",   "mom",   "happy",  "sad",    "tree", "sun",    "went",        "home",
+    "ate",   "cake",    ",",     ".",      "!",      "Tom",  "bird",   "flew",        "over",
+    "house", "because", "it",    "wanted", "friend", "??",   "42",     "caf\xc3\xa9", "\xe6\x97\xa5"};
 
 std::string random_sentence(std::mt19937& rng, int max_words) {
   std::uniform_int_distribution<int> len(1, max_words);
@@ -76,10 +79,14 @@ int main(int argc, char** argv) {
   std::string backend_name = "cpu";
   for (int i = 1; i < argc; ++i) {
     auto next = [&] { return i + 1 < argc ? argv[++i] : ""; };
-    if (!std::strcmp(argv[i], "--runs")) runs = std::atoi(next());
-    else if (!std::strcmp(argv[i], "--backend")) backend_name = next();
-    else if (!std::strcmp(argv[i], "--seed")) seed = static_cast<unsigned>(std::atoi(next()));
-    else if (!std::strcmp(argv[i], "--max-words")) max_words = std::atoi(next());
+    if (!std::strcmp(argv[i], "--runs"))
+      runs = std::atoi(next());
+    else if (!std::strcmp(argv[i], "--backend"))
+      backend_name = next();
+    else if (!std::strcmp(argv[i], "--seed"))
+      seed = static_cast<unsigned>(std::atoi(next()));
+    else if (!std::strcmp(argv[i], "--max-words"))
+      max_words = std::atoi(next());
     else {
       std::fprintf(stderr, "usage: soak [--runs N] [--backend cpu|vulkan] [--seed S] [--max-words W]\n");
       return 2;
@@ -103,10 +110,11 @@ int main(int argc, char** argv) {
   } else {
     backend = std::make_unique<tl::CpuBackend>();
   }
-  std::printf("soak: %d analyses on %s, backend %s, seed %u\n", runs, (*model)->name.c_str(), backend->name().c_str(), seed);
+  std::printf("soak: %d analyses on %s, backend %s, seed %u\n", runs, (*model)->name.c_str(),
+              backend->name().c_str(), seed);
 
-  const Step steps[] = {{"tensorlens-in", tl::Scope::EndToEnd, 0}, {"tensorlens", tl::Scope::Layer, 2},
-                        {"rollout", tl::Scope::EndToEnd, 0},       {"attention-mean", tl::Scope::Layer, 3},
+  const Step steps[] = {{"tensorlens-in", tl::Scope::EndToEnd, 0},    {"tensorlens", tl::Scope::Layer, 2},
+                        {"rollout", tl::Scope::EndToEnd, 0},          {"attention-mean", tl::Scope::Layer, 3},
                         {"input-x-gradient", tl::Scope::EndToEnd, 0}, {"alti", tl::Scope::EndToEnd, 0}};
   std::mt19937 rng(seed);
   const int warmup = std::min(runs, 50);
@@ -154,9 +162,11 @@ int main(int argc, char** argv) {
   const long rss_end = rss_kb();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const double growth = rss_warm > 0 ? double(rss_end - rss_warm) / double(rss_warm) : 0.0;
-  std::printf("RSS: start %.1f MiB, after %d runs %.1f MiB, end %.1f MiB: growth after warm-up %+.1f%% (peak %.1f MiB)\n",
-              rss_start / 1024.0, warmup, rss_warm / 1024.0, rss_end / 1024.0, 100.0 * growth,
-              status_kb("VmHWM:") / 1024.0);
+  std::printf(
+      "RSS: start %.1f MiB, after %d runs %.1f MiB, end %.1f MiB: growth after warm-up %+.1f%% (peak %.1f "
+      "MiB)\n",
+      rss_start / 1024.0, warmup, rss_warm / 1024.0, rss_end / 1024.0, 100.0 * growth,
+      status_kb("VmHWM:") / 1024.0);
   std::printf("%d runs in %.1f s (%.1f tokens on average), %zu failures\n", runs, seconds,
               runs ? double(tokens_total) / runs : 0.0, failures);
   if (failures) return 1;

@@ -13,10 +13,14 @@ constexpr int kDefaultAutosaveMs = 10000;
 
 const char* colormap_name(render::ColormapChoice c) {
   switch (c) {
-    case render::ColormapChoice::Auto: return "auto";
-    case render::ColormapChoice::Viridis: return "viridis";
-    case render::ColormapChoice::Magma: return "magma";
-    case render::ColormapChoice::Diverging: return "diverging";
+    case render::ColormapChoice::Auto:
+      return "auto";
+    case render::ColormapChoice::Viridis:
+      return "viridis";
+    case render::ColormapChoice::Magma:
+      return "magma";
+    case render::ColormapChoice::Diverging:
+      return "diverging";
   }
   return "auto";
 }
@@ -72,7 +76,8 @@ WorkspaceSession::~WorkspaceSession() {
 QString WorkspaceSession::defaultPath() {
   const QString state = qEnvironmentVariable("XDG_STATE_HOME");
   if (!state.isEmpty()) return QDir(state).filePath(QStringLiteral("tensorlens/workspace.json"));
-  return QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)).filePath(QStringLiteral("workspace.json"));
+  return QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation))
+      .filePath(QStringLiteral("workspace.json"));
 }
 
 void WorkspaceSession::setAutosaveInterval(int milliseconds) {
@@ -139,8 +144,9 @@ WorkspaceSession::Restored WorkspaceSession::restore() {
     // Keep what this build cannot read (a corrupt file, or a newer one whose extra settings the
     // next save would drop) beside the workspace.
     if (load.problem == WorkspaceProblem::Corrupt || load.problem == WorkspaceProblem::NewerVersion) {
-      const QString kept = move_aside(path_, load.problem == WorkspaceProblem::Corrupt ? QStringLiteral(".corrupt")
-                                                                                      : QStringLiteral(".newer"));
+      const QString kept =
+          move_aside(path_, load.problem == WorkspaceProblem::Corrupt ? QStringLiteral(".corrupt")
+                                                                      : QStringLiteral(".newer"));
       if (!kept.isEmpty()) message += tr(" (the file was kept as %1)").arg(kept);
     }
     emit problem(message);
@@ -151,8 +157,11 @@ WorkspaceSession::Restored WorkspaceSession::restore() {
   const Workspace& ws = base_;
   if (!ws.models.empty() && !ws.models[0].embedded()) {
     const QString folder = QString::fromStdString(ws.models[0].source);
-    if (QDir(folder).exists()) out.model_folder = folder;
-    else emit problem(tr("The workspace's model folder %1 is gone; the embedded model is open instead").arg(folder));
+    if (QDir(folder).exists())
+      out.model_folder = folder;
+    else
+      emit problem(
+          tr("The workspace's model folder %1 is gone; the embedded model is open instead").arg(folder));
   }
   if (!ws.views.empty()) {
     const WorkspaceView& v = ws.views[0];
@@ -171,18 +180,22 @@ WorkspaceSession::Restored WorkspaceSession::restore() {
     pending_col_ = v.selected_col;
   }
   if (!ws.sentences.empty()) {
-    const auto current = static_cast<std::size_t>(std::clamp(ws.current_sentence, 0, static_cast<int>(ws.sentences.size()) - 1));
+    const auto current = static_cast<std::size_t>(
+        std::clamp(ws.current_sentence, 0, static_cast<int>(ws.sentences.size()) - 1));
     context_->setText(QString::fromStdString(ws.sentences[current]));
   }
   if (pending_row_ >= 0) {
     // The selection belongs to the restored text's map: apply it when that analysis is in, if it
     // still fits (a different model may tokenize differently).
-    connect(context_, &AppContext::analysisFinished, this, [this] {
-      const auto map = context_->map();
-      if (map && pending_row_ < map->values.rows() && pending_col_ < map->values.cols())
-        context_->setSelectedPair(pending_row_, pending_col_);
-      pending_row_ = pending_col_ = -1;
-    }, Qt::SingleShotConnection);
+    connect(
+        context_, &AppContext::analysisFinished, this,
+        [this] {
+          const auto map = context_->map();
+          if (map && pending_row_ < map->values.rows() && pending_col_ < map->values.cols())
+            context_->setSelectedPair(pending_row_, pending_col_);
+          pending_row_ = pending_col_ = -1;
+        },
+        Qt::SingleShotConnection);
   }
   out.restored = true;
   dirty_ = false;

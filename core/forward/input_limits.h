@@ -12,7 +12,7 @@
 namespace tl {
 
 struct InputLimits {
-  std::size_t max_text_bytes = std::size_t(1) << 20;  // checked before tokenizing
+  std::size_t max_text_bytes = std::size_t(1) << 20;   // checked before tokenizing
   std::int64_t max_tokens = 2048;                      // one analysis; also capped by the model's positions
   std::int64_t memory_budget = std::int64_t(2) << 30;  // bytes the Trace may hold (same default as the lens)
 };

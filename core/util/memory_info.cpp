@@ -13,7 +13,8 @@ namespace {
 std::optional<std::uint64_t> field_kb(std::string_view text, std::string_view key) {
   std::size_t at = 0;
   while ((at = text.find(key, at)) != std::string_view::npos) {
-    if ((at == 0 || text[at - 1] == '\n') && at + key.size() < text.size() && text[at + key.size()] == ':') break;
+    if ((at == 0 || text[at - 1] == '\n') && at + key.size() < text.size() && text[at + key.size()] == ':')
+      break;
     at += key.size();
   }
   if (at == std::string_view::npos) return std::nullopt;
@@ -57,10 +58,11 @@ std::string format_bytes(std::uint64_t bytes) {
   return buf;
 }
 
-Status check_memory_fits(std::uint64_t need_bytes, const std::optional<MemoryInfo>& memory, std::string_view what,
-                         std::string_view detail) {
+Status check_memory_fits(std::uint64_t need_bytes, const std::optional<MemoryInfo>& memory,
+                         std::string_view what, std::string_view detail) {
   if (!memory) return Status::Ok();
-  const std::uint64_t usable = memory->available_bytes > kReserveBytes ? memory->available_bytes - kReserveBytes : 0;
+  const std::uint64_t usable =
+      memory->available_bytes > kReserveBytes ? memory->available_bytes - kReserveBytes : 0;
   if (need_bytes <= usable) return Status::Ok();
   std::string msg = std::string(what) + " needs about " + format_bytes(need_bytes);
   if (!detail.empty()) msg += " (" + std::string(detail) + ")";

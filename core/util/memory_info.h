@@ -23,8 +23,8 @@ std::optional<MemoryInfo> read_meminfo();
 // Ok when `need_bytes` fits in the available memory (less a reserve for the rest of the program);
 // otherwise an error like "<what> needs about 3.2 GiB (<detail>), only 1.1 GiB of memory is free".
 // Unknown memory (nullopt) passes: refusing on every system without /proc would be worse.
-Status check_memory_fits(std::uint64_t need_bytes, const std::optional<MemoryInfo>& memory, std::string_view what,
-                         std::string_view detail = {});
+Status check_memory_fits(std::uint64_t need_bytes, const std::optional<MemoryInfo>& memory,
+                         std::string_view what, std::string_view detail = {});
 
 // "1.5 GiB", "320 MiB", "12 KiB", "17 bytes".
 std::string format_bytes(std::uint64_t bytes);

@@ -26,11 +26,16 @@ bool one_of(const std::string& s, const char* const (&names)[N]) {
 
 const char* to_string(WorkspaceProblem problem) {
   switch (problem) {
-    case WorkspaceProblem::None: return "none";
-    case WorkspaceProblem::Missing: return "missing";
-    case WorkspaceProblem::NewerVersion: return "newer version";
-    case WorkspaceProblem::BadFields: return "bad fields";
-    case WorkspaceProblem::Corrupt: return "corrupt";
+    case WorkspaceProblem::None:
+      return "none";
+    case WorkspaceProblem::Missing:
+      return "missing";
+    case WorkspaceProblem::NewerVersion:
+      return "newer version";
+    case WorkspaceProblem::BadFields:
+      return "bad fields";
+    case WorkspaceProblem::Corrupt:
+      return "corrupt";
   }
   return "?";
 }
@@ -55,7 +60,8 @@ std::string serialize_workspace(const Workspace& ws) {
     j["scope"] = v.scope;
     j["block"] = v.block;
     j["head"] = v.head;
-    j["selection"] = v.selected_row >= 0 && v.selected_col >= 0 ? Json::array({v.selected_row, v.selected_col}) : Json();
+    j["selection"] =
+        v.selected_row >= 0 && v.selected_col >= 0 ? Json::array({v.selected_row, v.selected_col}) : Json();
     j["colour"] = {{"colormap", v.colour.colormap},
                    {"row_normalise", v.colour.row_normalise},
                    {"log_scale", v.colour.log_scale},
@@ -86,7 +92,8 @@ class FieldReader {
     if (!it->is_number_integer()) return skip(where + "." + key, "not an integer");
     const auto v = it->get<std::int64_t>();
     if (v < lo || v > hi)
-      return skip(where + "." + key, std::to_string(v) + " outside [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+      return skip(where + "." + key,
+                  std::to_string(v) + " outside [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
     out = static_cast<int>(v);
   }
 
@@ -101,7 +108,8 @@ class FieldReader {
   bool read_string(const Json& value, const std::string& where, std::string& out, std::size_t max_bytes) {
     if (!value.is_string()) return skip(where, "not a string"), false;
     const auto& s = value.get_ref<const std::string&>();
-    if (s.size() > max_bytes) return skip(where, "longer than " + std::to_string(max_bytes) + " bytes"), false;
+    if (s.size() > max_bytes)
+      return skip(where, "longer than " + std::to_string(max_bytes) + " bytes"), false;
     out = s;
     return true;
   }
@@ -143,7 +151,8 @@ void read_view(FieldReader& r, const Json& j, const std::string& where, Workspac
   r.read_int(j, "block", where, v.block, 1, kMaxIndex);
   r.read_int(j, "head", where, v.head, 0, kMaxIndex);
   if (const auto it = j.find("selection"); it != j.end() && !it->is_null()) {
-    const bool pair = it->is_array() && it->size() == 2 && (*it)[0].is_number_integer() && (*it)[1].is_number_integer();
+    const bool pair =
+        it->is_array() && it->size() == 2 && (*it)[0].is_number_integer() && (*it)[1].is_number_integer();
     if (!pair) {
       r.skip(where + ".selection", "not [row, column]");
     } else {
@@ -178,8 +187,8 @@ std::string join_first(const std::vector<std::string>& items, std::size_t max) {
 }
 
 std::string recovered_summary(const Workspace& ws) {
-  return std::to_string(ws.models.size()) + " model(s), " + std::to_string(ws.sentences.size()) + " sentence(s), " +
-         std::to_string(ws.views.size()) + " view(s)";
+  return std::to_string(ws.models.size()) + " model(s), " + std::to_string(ws.sentences.size()) +
+         " sentence(s), " + std::to_string(ws.views.size()) + " view(s)";
 }
 
 }  // namespace
@@ -198,7 +207,8 @@ WorkspaceLoad parse_workspace(std::string_view json_text, std::string_view sourc
   if (doc.is_discarded()) return corrupt("invalid JSON");
   if (!doc.is_object()) return corrupt("not a JSON object");
   const auto format = doc.find("format");
-  if (format == doc.end() || !format->is_string() || format->get_ref<const std::string&>() != kWorkspaceFormat)
+  if (format == doc.end() || !format->is_string() ||
+      format->get_ref<const std::string&>() != kWorkspaceFormat)
     return corrupt("no \"format\": \"tensorlens-workspace\"");
   const auto version = doc.find("version");
   if (version == doc.end() || !version->is_number_integer() || version->get<std::int64_t>() < 1)
@@ -216,15 +226,18 @@ WorkspaceLoad parse_workspace(std::string_view json_text, std::string_view sourc
       if (!m.is_object() || it == m.end()) {
         r.skip(where, "no \"source\"");
       } else if (r.read_string(*it, where + ".source", model.source, WorkspaceLimits::kMaxStringBytes)) {
-        if (model.source.empty()) r.skip(where + ".source", "empty");
-        else ws.models.push_back(std::move(model));
+        if (model.source.empty())
+          r.skip(where + ".source", "empty");
+        else
+          ws.models.push_back(std::move(model));
       }
     }
   }
   if (const Json* sentences = r.array(doc, "sentences", WorkspaceLimits::kMaxSentences)) {
     for (std::size_t i = 0; i < sentences->size() && i < WorkspaceLimits::kMaxSentences; ++i) {
       std::string s;
-      if (r.read_string((*sentences)[i], "sentences[" + std::to_string(i) + "]", s, WorkspaceLimits::kMaxSentenceBytes))
+      if (r.read_string((*sentences)[i], "sentences[" + std::to_string(i) + "]", s,
+                        WorkspaceLimits::kMaxSentenceBytes))
         ws.sentences.push_back(std::move(s));
     }
   }
@@ -261,13 +274,14 @@ WorkspaceLoad parse_workspace(std::string_view json_text, std::string_view sourc
 
   if (file_version > kWorkspaceVersion) {
     out.problem = WorkspaceProblem::NewerVersion;
-    out.status = make_error(src + ": written by a newer TensorLens Studio (format version " + std::to_string(file_version) +
-                            ", this build reads " + std::to_string(kWorkspaceVersion) + "); restored " +
-                            recovered_summary(ws) + ", newer settings ignored");
+    out.status =
+        make_error(src + ": written by a newer TensorLens Studio (format version " +
+                   std::to_string(file_version) + ", this build reads " + std::to_string(kWorkspaceVersion) +
+                   "); restored " + recovered_summary(ws) + ", newer settings ignored");
   } else if (!out.skipped.empty()) {
     out.problem = WorkspaceProblem::BadFields;
-    out.status = make_error(src + ": some settings were unreadable and were reset (" + join_first(out.skipped, 3) +
-                            "); restored " + recovered_summary(ws));
+    out.status = make_error(src + ": some settings were unreadable and were reset (" +
+                            join_first(out.skipped, 3) + "); restored " + recovered_summary(ws));
   }
   return out;
 }

@@ -81,8 +81,8 @@ enum class WorkspaceProblem {
 struct WorkspaceLoad {
   Workspace workspace;  // everything that could be recovered (defaults elsewhere)
   WorkspaceProblem problem = WorkspaceProblem::None;
-  Status status;                      // ok, or one line naming the file and what was wrong/recovered
-  std::vector<std::string> skipped;   // one entry per skipped field, e.g. "views[0].block: not an integer"
+  Status status;                     // ok, or one line naming the file and what was wrong/recovered
+  std::vector<std::string> skipped;  // one entry per skipped field, e.g. "views[0].block: not an integer"
 };
 
 std::string serialize_workspace(const Workspace& ws);

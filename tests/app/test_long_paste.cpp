@@ -29,7 +29,8 @@ class TestLongPaste : public QObject {
     QVERIFY(first.wait(60000));
 
     const QString sentence = QStringLiteral("Once upon a time, there was a little girl named Lily. ");
-    const int per_sentence = static_cast<int>(session->tokenizer->encode(sentence.toStdString(), false).size());
+    const int per_sentence =
+        static_cast<int>(session->tokenizer->encode(sentence.toStdString(), false).size());
     QString text;
     for (int i = 0; i * per_sentence < 11000; ++i) text += sentence;  // margin: merges across sentences
 
@@ -45,10 +46,12 @@ class TestLongPaste : public QObject {
     QCOMPARE(errors.count(), 1);
     const QString message = errors.at(0).at(0).toString();
     qInfo("refused: %s", qPrintable(message));
-    QVERIFY2(message.contains(QStringLiteral("tokens is more than")) && message.contains(QStringLiteral("GiB")),
-             qPrintable(message));
+    QVERIFY2(
+        message.contains(QStringLiteral("tokens is more than")) && message.contains(QStringLiteral("GiB")),
+        qPrintable(message));
     // Nothing was posted to the worker: no forward pass was announced.
-    for (const auto& p : progress) QVERIFY2(!p.at(1).toString().contains(QStringLiteral("forward pass")), qPrintable(p.at(1).toString()));
+    for (const auto& p : progress)
+      QVERIFY2(!p.at(1).toString().contains(QStringLiteral("forward pass")), qPrintable(p.at(1).toString()));
     QTRY_VERIFY_WITH_TIMEOUT(!context.busy(), 5000);
 
     // The UI stays responsive: a timer posted now fires within a second, with the chips laid out.

@@ -128,7 +128,8 @@ class TestWorkspaceSession : public QObject {
     QSignalSpy problems(&session, &WorkspaceSession::problem);
     QVERIFY(session.restore().restored);
     QCOMPARE(problems.count(), 1);
-    QVERIFY2(problems.at(0).at(0).toString().contains(QStringLiteral("newer")), qPrintable(problems.at(0).at(0).toString()));
+    QVERIFY2(problems.at(0).at(0).toString().contains(QStringLiteral("newer")),
+             qPrintable(problems.at(0).at(0).toString()));
     QCOMPARE(context.text(), QStringLiteral("from the future"));
     QVERIFY(QFile::exists(path + QStringLiteral(".newer")));
   }
@@ -136,7 +137,9 @@ class TestWorkspaceSession : public QObject {
   void reportsAMissingModelFolder() {
     QTemporaryDir dir;
     const QString path = dir.filePath(QStringLiteral("workspace.json"));
-    write_all(path, R"({"format": "tensorlens-workspace", "version": 1, "models": [{"source": "/nonexistent/model"}],
+    write_all(
+        path,
+        R"({"format": "tensorlens-workspace", "version": 1, "models": [{"source": "/nonexistent/model"}],
                         "sentences": ["still restored"]})");
     AppContext context;
     WorkspaceSession session(&context, path);

@@ -17,9 +17,9 @@ std::int64_t trace_bytes(const tl::Trace& t) {
                         &t.mlm_ratio, &t.mlm_hidden, &t.logits})
     add(*m);
   for (const auto& b : t.blocks) {
-    for (const auto* m : {&b.input, &b.ln1_input, &b.ln1_out, &b.q, &b.k, &b.v, &b.attn_context, &b.attn_out,
-                          &b.ln2_input, &b.ln2_out, &b.ffn_pre, &b.ffn_ratio, &b.ffn_up, &b.ffn_hidden, &b.ffn_out,
-                          &b.output})
+    for (const auto* m :
+         {&b.input, &b.ln1_input, &b.ln1_out, &b.q, &b.k, &b.v, &b.attn_context, &b.attn_out, &b.ln2_input,
+          &b.ln2_out, &b.ffn_pre, &b.ffn_ratio, &b.ffn_up, &b.ffn_hidden, &b.ffn_out, &b.output})
       add(*m);
     for (const auto& p : b.attn_probs) add(p);
   }
@@ -29,7 +29,8 @@ std::int64_t trace_bytes(const tl::Trace& t) {
 }  // namespace
 
 TEST(MemoryInfo, ParsesProcMeminfo) {
-  const auto m = tl::parse_meminfo("MemTotal:       24576000 kB\nMemFree:  100 kB\nMemAvailable:   20480000 kB\n");
+  const auto m =
+      tl::parse_meminfo("MemTotal:       24576000 kB\nMemFree:  100 kB\nMemAvailable:   20480000 kB\n");
   ASSERT_TRUE(m.has_value());
   EXPECT_EQ(m->total_bytes, 24576000ull * 1024);
   EXPECT_EQ(m->available_bytes, 20480000ull * 1024);
@@ -45,10 +46,13 @@ TEST(MemoryInfo, ParsesProcMeminfo) {
 TEST(MemoryInfo, RefusesWhatDoesNotFitWithTheEstimate) {
   const tl::MemoryInfo m{std::uint64_t(8) << 30, std::uint64_t(1) << 30};
   EXPECT_TRUE(tl::check_memory_fits(std::uint64_t(500) << 20, m, "model").ok());
-  const tl::Status s = tl::check_memory_fits(std::uint64_t(28) << 30, m, "/models/llama-7b", "7000000000 parameters as float32");
+  const tl::Status s = tl::check_memory_fits(std::uint64_t(28) << 30, m, "/models/llama-7b",
+                                             "7000000000 parameters as float32");
   ASSERT_FALSE(s.ok());
   const std::string& msg = s.error().message;
-  EXPECT_NE(msg.find("/models/llama-7b needs about 28 GiB (7000000000 parameters as float32)"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("/models/llama-7b needs about 28 GiB (7000000000 parameters as float32)"),
+            std::string::npos)
+      << msg;
   EXPECT_NE(msg.find("only 1.0 GiB of memory is free (of 8.0 GiB)"), std::string::npos) << msg;
   EXPECT_TRUE(tl::check_memory_fits(std::uint64_t(1) << 40, std::nullopt, "unknown").ok());
 }
@@ -81,7 +85,8 @@ TEST(InputLimits, TenThousandTokensAreRefusedWithTheEstimate) {
   const tl::Status s = tl::check_input_size(spec, 10000);
   ASSERT_FALSE(s.ok());
   const std::string& msg = s.error().message;
-  EXPECT_NE(msg.find("10000 tokens is more than " + std::to_string(spec.max_positions)), std::string::npos) << msg;
+  EXPECT_NE(msg.find("10000 tokens is more than " + std::to_string(spec.max_positions)), std::string::npos)
+      << msg;
   EXPECT_NE(msg.find("the forward pass would hold about"), std::string::npos) << msg;
   EXPECT_NE(msg.find("GiB"), std::string::npos) << msg;
   // A model with many positions is still held to the interactive cap, and to the memory budget.
@@ -93,7 +98,8 @@ TEST(InputLimits, TenThousandTokensAreRefusedWithTheEstimate) {
   limits.memory_budget = std::int64_t(64) << 20;
   const tl::Status budget = tl::check_input_size(wide, 2000, limits);
   ASSERT_FALSE(budget.ok());
-  EXPECT_NE(budget.error().message.find("more than the budget of 64 MiB"), std::string::npos) << budget.error().message;
+  EXPECT_NE(budget.error().message.find("more than the budget of 64 MiB"), std::string::npos)
+      << budget.error().message;
   EXPECT_FALSE(tl::check_text_size(std::size_t(2) << 20).ok());
   EXPECT_TRUE(tl::check_text_size(1000).ok());
 }

@@ -15,7 +15,8 @@ namespace {
 tl::Workspace sample() {
   tl::Workspace ws;
   ws.models = {{"embedded"}, {"/models/gpt2"}};
-  ws.sentences = {"Once upon a time", "Paris is the [MASK] of France.", "caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac"};
+  ws.sentences = {"Once upon a time", "Paris is the [MASK] of France.",
+                  "caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac"};
   ws.current_sentence = 2;
   tl::WorkspaceView a;
   a.model = 1;
@@ -123,7 +124,8 @@ TEST(Workspace, MissingFileIsNotAnError) {
 }
 
 TEST(Workspace, NewerVersionReadsWhatItKnows) {
-  std::string text = without_version(tl::serialize_workspace(sample()), "\"version\": 9, \"new_thing\": {\"x\": [1, 2]}");
+  std::string text =
+      without_version(tl::serialize_workspace(sample()), "\"version\": 9, \"new_thing\": {\"x\": [1, 2]}");
   const tl::WorkspaceLoad r = tl::parse_workspace(text, "ws.json");
   EXPECT_EQ(r.problem, tl::WorkspaceProblem::NewerVersion);
   ASSERT_FALSE(r.status.ok());
@@ -149,7 +151,8 @@ TEST(Workspace, BadFieldsAreSkippedOneByOne) {
   const tl::WorkspaceLoad r = tl::parse_workspace(text, "ws.json");
   EXPECT_EQ(r.problem, tl::WorkspaceProblem::BadFields);
   ASSERT_FALSE(r.status.ok());
-  EXPECT_NE(r.status.error().message.find("views[0].block: not an integer"), std::string::npos) << r.status.error().message;
+  EXPECT_NE(r.status.error().message.find("views[0].block: not an integer"), std::string::npos)
+      << r.status.error().message;
   EXPECT_GE(r.skipped.size(), 4u);
   // The rest was read; the bad fields have their defaults; view 0 pointed at model 1, which was
   // dropped, so it falls back to model 0.
@@ -166,10 +169,14 @@ TEST(Workspace, BadFieldsAreSkippedOneByOne) {
 
 TEST(Workspace, CorruptFilesRestoreNothingAndSaySo) {
   const std::string good = tl::serialize_workspace(sample());
-  const std::vector<std::string> bad = {
-      "", "not json", good.substr(0, good.size() / 2), "[1, 2, 3]", "{\"version\": 1}",
-      "{\"format\": \"tensorlens-workspace\", \"version\": \"1\"}", std::string(40000, '['),
-      "{\"format\": \"tensorlens-workspace\", \"version\": 0}"};
+  const std::vector<std::string> bad = {"",
+                                        "not json",
+                                        good.substr(0, good.size() / 2),
+                                        "[1, 2, 3]",
+                                        "{\"version\": 1}",
+                                        "{\"format\": \"tensorlens-workspace\", \"version\": \"1\"}",
+                                        std::string(40000, '['),
+                                        "{\"format\": \"tensorlens-workspace\", \"version\": 0}"};
   for (const auto& text : bad) {
     const tl::WorkspaceLoad r = tl::parse_workspace(text, "ws.json");
     EXPECT_EQ(r.problem, tl::WorkspaceProblem::Corrupt) << text.substr(0, 60);

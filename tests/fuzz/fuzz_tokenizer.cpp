@@ -11,9 +11,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto tok = tl::Tokenizer::from_json(text, "fuzz/tokenizer.json");
   if (!tok) return 0;
   static constexpr std::string_view kSentences[] = {
-      "Once upon a time, there was a little girl.", "Paris is the [MASK] of France.", "",
-      "  leading spaces\tand\ttabs\n\nnewlines  ", "caf\xc3\xa9 na\xc3\xafve \xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e \xf0\x9f\x98\x80",
-      "<s></s><unk><mask><|endoftext|>", "\xff\xfe invalid utf-8 \xc3"};
+      "Once upon a time, there was a little girl.",
+      "Paris is the [MASK] of France.",
+      "",
+      "  leading spaces\tand\ttabs\n\nnewlines  ",
+      "caf\xc3\xa9 na\xc3\xafve \xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e \xf0\x9f\x98\x80",
+      "<s></s><unk><mask><|endoftext|>",
+      "\xff\xfe invalid utf-8 \xc3"};
   for (std::string_view s : kSentences) {
     const tl::Encoding e = tok->encode(s);
     (void)tok->decode(e.ids);

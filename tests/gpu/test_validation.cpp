@@ -31,7 +31,8 @@ TEST(VulkanValidation, ErrorsReachTheMessengerAndAreCounted) {
       inst->global->vkGetInstanceProcAddr(inst->instance.get(), "vkSubmitDebugUtilsMessageEXT"));
   ASSERT_NE(submit, nullptr);
   const std::uint64_t before = validation_error_count();
-  auto data = vk_struct<VkDebugUtilsMessengerCallbackDataEXT>(VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CALLBACK_DATA_EXT);
+  auto data = vk_struct<VkDebugUtilsMessengerCallbackDataEXT>(
+      VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CALLBACK_DATA_EXT);
   data.pMessage = "injected by VulkanValidation.ErrorsReachTheMessengerAndAreCounted (expected)";
   submit(inst->instance.get(), VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT,
          VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT, &data);
