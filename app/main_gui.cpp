@@ -4,8 +4,8 @@
 // of the analysis views (layers, compare, jacobian, logit-lens, activations) first, and the
 // screenshot then waits for that view.
 #include <QApplication>
-#include <QStatusBar>
 #include <QCommandLineParser>
+#include <QStatusBar>
 #include <QTimer>
 #include <cstdio>
 #include <memory>
