@@ -182,6 +182,7 @@ void expect_provenance(const std::string& figure, const std::string& method, con
 TEST(Cli, RenderWritesPngSvgPdfWithProvenance) {
   const std::string text = "Once upon a time";
   std::filesystem::remove_all(tmp("render"));
+  std::filesystem::create_directories(tmp("render"));
   const std::string png = tmp("render/lens.png"), svg = tmp("render/lens.svg"), pdf = tmp("render/lens.pdf");
   CliRun r = run("render --text '" + text + "' --method tensorlens-in --through 2 --size 800x600 --dpi 96 --quiet --out " + png);
   ASSERT_EQ(r.status, 0) << r.out;
