@@ -20,7 +20,7 @@ bool continues(const TokenText& t, std::size_t k) {
   const auto& cur = t.spans[k];
   if (t.special[k] || t.special[k - 1]) return false;
   if (prev.first >= prev.second || cur.first >= cur.second) return false;  // empty spans: inserted tokens
-  if (cur.first > prev.second || cur.first < prev.first) return false;     // a gap (whitespace) or out of order
+  if (cur.first > prev.second || cur.first < prev.first) return false;  // a gap (whitespace) or out of order
   if (cur.second > t.text.size() || prev.second > t.text.size()) return false;
   const std::string_view piece = k < t.pieces.size() ? std::string_view(t.pieces[k]) : std::string_view();
   if (starts_with(piece, "##")) return true;
@@ -57,11 +57,13 @@ WordGroups word_groups(const TokenText& t) {
 }
 
 bool groups_rows(const Map& map, const WordGroups& g) {
-  return map.rows() == static_cast<int>(g.word_of_token.size()) && same_labels(map.row_labels, g.token_labels);
+  return map.rows() == static_cast<int>(g.word_of_token.size()) &&
+         same_labels(map.row_labels, g.token_labels);
 }
 
 bool groups_cols(const Map& map, const WordGroups& g) {
-  return map.cols() == static_cast<int>(g.word_of_token.size()) && same_labels(map.col_labels, g.token_labels);
+  return map.cols() == static_cast<int>(g.word_of_token.size()) &&
+         same_labels(map.col_labels, g.token_labels);
 }
 
 Map group_words(const Map& map, const WordGroups& g) {

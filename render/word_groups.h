@@ -23,14 +23,14 @@ struct TokenText {
   std::vector<std::pair<std::size_t, std::size_t>> spans;  // byte span per token
   std::vector<std::string> pieces;                         // vocabulary pieces ("Ġthe", "##ing")
   std::vector<bool> special;
-  std::vector<std::string> labels;                         // display label per token (map axes)
+  std::vector<std::string> labels;  // display label per token (map axes)
 };
 
 struct WordGroups {
   std::vector<std::pair<int, int>> words;  // token range [first, end) of each word
   std::vector<int> word_of_token;
-  std::vector<std::string> labels;         // the word's token labels concatenated
-  std::vector<std::string> token_labels;   // the labels an axis must carry to be grouped
+  std::vector<std::string> labels;        // the word's token labels concatenated
+  std::vector<std::string> token_labels;  // the labels an axis must carry to be grouped
   int size() const { return static_cast<int>(words.size()); }
   bool trivial() const { return words.size() == word_of_token.size(); }  // every word one token
 };

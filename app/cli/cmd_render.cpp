@@ -118,7 +118,8 @@ Map compute_one(AnalysisSession& s, const std::string& method, MethodRequest req
   return m;
 }
 
-void write_figure(const std::filesystem::path& path, const Map& map, const AnalysisSession& s, const RenderOptions& o) {
+void write_figure(const std::filesystem::path& path, const Map& map, const AnalysisSession& s,
+                  const RenderOptions& o) {
   render::FigureInput in;
   in.map = &map;
   in.style = heatmap_style(o);
@@ -134,16 +135,20 @@ void check_free(const std::filesystem::path& path, bool force) {
   if (force) return;
   for (const auto& p : {path, render::provenance_path(path)}) {
     std::error_code ec;
-    if (std::filesystem::exists(p, ec)) throw CliError(p.string() + " already exists (use --force to replace it)");
+    if (std::filesystem::exists(p, ec))
+      throw CliError(p.string() + " already exists (use --force to replace it)");
   }
 }
 
 void render_single(RenderOptions& o) {
   if (o.method.empty()) throw CliError("--method is required (or --sentences with --methods for a batch)");
   if (o.out.empty()) throw CliError("--out FILE.png|.svg|.pdf is required");
-  if (!render::format_for_path(o.out)) throw CliError(o.out + ": unknown figure type (use .png, .svg or .pdf)");
-  if (!find_method(o.method)) throw CliError("unknown method '" + o.method + "' (see `tensorlens-cli methods`)");
-  if (o.a.input.text.empty() && o.a.input.ids.empty()) throw CliError("give --text or --ids (or --sentences FILE)");
+  if (!render::format_for_path(o.out))
+    throw CliError(o.out + ": unknown figure type (use .png, .svg or .pdf)");
+  if (!find_method(o.method))
+    throw CliError("unknown method '" + o.method + "' (see `tensorlens-cli methods`)");
+  if (o.a.input.text.empty() && o.a.input.ids.empty())
+    throw CliError("give --text or --ids (or --sentences FILE)");
   check_free(o.out, o.force);
   export_options(o);  // reject a bad --size before the computation
   heatmap_style(o);
@@ -175,8 +180,10 @@ std::vector<std::string> read_sentences(const std::string& file) {
 void render_batch(RenderOptions& o) {
   if (o.methods.empty()) throw CliError("--sentences needs --methods a,b");
   if (o.out_dir.empty()) throw CliError("--sentences needs --out-dir DIR");
-  if (!o.out.empty() || !o.method.empty()) throw CliError("--sentences writes into --out-dir: drop --out/--method");
-  if (o.format != "png" && o.format != "svg" && o.format != "pdf") throw CliError("--format is png, svg or pdf");
+  if (!o.out.empty() || !o.method.empty())
+    throw CliError("--sentences writes into --out-dir: drop --out/--method");
+  if (o.format != "png" && o.format != "svg" && o.format != "pdf")
+    throw CliError("--format is png, svg or pdf");
   for (const auto& m : o.methods)
     if (!find_method(m)) throw CliError("unknown method '" + m + "' (see `tensorlens-cli methods`)");
   const std::vector<std::string> sentences = read_sentences(o.sentences);
@@ -232,13 +239,16 @@ void render_batch(RenderOptions& o) {
 
 void register_render(CLI::App& app) {
   auto o = std::make_shared<RenderOptions>();
-  auto* cmd = app.add_subcommand("render", "Draw a method's map as a PNG, SVG or PDF figure with a provenance file");
+  auto* cmd =
+      app.add_subcommand("render", "Draw a method's map as a PNG, SVG or PDF figure with a provenance file");
   o->a.add_to(*cmd);
   cmd->add_option("--method", o->method, "method name (see `methods`)");
   cmd->add_option("--head", o->head, "head for per-head methods (default 0)");
   cmd->add_option("--out", o->out, "figure file: .png, .svg or .pdf (provenance JSON written beside it)");
   auto* sentences = cmd->add_option("--sentences", o->sentences, "batch: a text file, one sentence per line");
-  cmd->add_option("--methods", o->methods, "batch: methods, e.g. tensorlens-in,rollout")->delimiter(',')->needs(sentences);
+  cmd->add_option("--methods", o->methods, "batch: methods, e.g. tensorlens-in,rollout")
+      ->delimiter(',')
+      ->needs(sentences);
   cmd->add_option("--out-dir", o->out_dir, "batch: folder for s001-METHOD.EXT files")->needs(sentences);
   cmd->add_option("--format", o->format, "batch: png, svg or pdf (default png)")->needs(sentences);
   cmd->add_option("--size", o->size, "figure size in pixels WxH (default 1400x1100)");
@@ -251,8 +261,10 @@ void register_render(CLI::App& app) {
   cmd->add_flag("--force", o->force, "replace existing files");
   sentences->excludes(cmd->get_option("--text"))->excludes(cmd->get_option("--ids"));
   cmd->callback([o] {
-    if (!o->sentences.empty()) render_batch(*o);
-    else render_single(*o);
+    if (!o->sentences.empty())
+      render_batch(*o);
+    else
+      render_single(*o);
   });
 }
 

@@ -118,7 +118,8 @@ CompareModelsWindow::CompareModelsWindow(const ModelSession& a, const QString& t
   side_by_side->addWidget(a_, 1);
   side_by_side->addWidget(b_, 1);
   layout->addLayout(side_by_side, 1);
-  link_ = new QLabel(tr("Hover a cell: the other model's tokens covering the same text are outlined in green."), this);
+  link_ = new QLabel(
+      tr("Hover a cell: the other model's tokens covering the same text are outlined in green."), this);
   layout->addWidget(link_);
 
   for (ModelSlot* s : {a_, b_}) {
@@ -136,7 +137,8 @@ CompareModelsWindow::CompareModelsWindow(const ModelSession& a, const QString& t
     connect(s->heatmap(), &HeatmapView::cellHovered, this, [this, s](int i, int j) { linkHover(s, i, j); });
   }
   connect(text_, &QLineEdit::textChanged, this, &CompareModelsWindow::setText);
-  connect(method_, &QComboBox::currentIndexChanged, this, [this] { setMethod(method_->currentData().toString()); });
+  connect(method_, &QComboBox::currentIndexChanged, this,
+          [this] { setMethod(method_->currentData().toString()); });
   connect(scope_, &QComboBox::currentIndexChanged, this,
           [this] { setScope(static_cast<Scope>(scope_->currentData().toInt())); });
   connect(block_, &QSpinBox::valueChanged, this, &CompareModelsWindow::setBlock);
@@ -149,10 +151,13 @@ CompareModelsWindow::CompareModelsWindow(const ModelSession& a, const QString& t
     });
   }
 
-  if (a.model) a_->context()->setSession(a);
-  else a_->context()->loadEmbeddedModel();
+  if (a.model)
+    a_->context()->setSession(a);
+  else
+    a_->context()->loadEmbeddedModel();
   b_->context()->loadEmbeddedModel();
-  const QString start = text.isEmpty() ? QStringLiteral("Once upon a time, there was a little girl named Lily.") : text;
+  const QString start =
+      text.isEmpty() ? QStringLiteral("Once upon a time, there was a little girl named Lily.") : text;
   text_->setText(start);  // -> setText on both slots
   pushChoice();
   syncControls();
@@ -202,8 +207,10 @@ void CompareModelsWindow::pushChoice() {
     c->setScope(choice_.scope);
   }
   ca->setBlock(choice_.block);
-  if (ca->hasModel() && cb->hasModel()) cb->setBlock(relative_layer(choice_.block, ca->numBlocks(), cb->numBlocks()));
-  else cb->setBlock(choice_.block);
+  if (ca->hasModel() && cb->hasModel())
+    cb->setBlock(relative_layer(choice_.block, ca->numBlocks(), cb->numBlocks()));
+  else
+    cb->setBlock(choice_.block);
   updateCaptions();
 }
 
@@ -232,9 +239,11 @@ void CompareModelsWindow::updateCaptions() {
     QString where = m.scope == Scope::EndToEnd ? tr("end to end")
                     : m.scope == Scope::Layer  ? tr("block %1 of %2").arg(m.block).arg(c->numBlocks())
                                                : tr("blocks 1..%1 of %2").arg(m.block).arg(c->numBlocks());
-    if (s == b_ && m.scope != Scope::EndToEnd && a_->context()->hasModel()) where += tr(" (same relative depth as A)");
-    s->caption()->setText(QStringLiteral("%1 \u00b7 %2 \u00b7 %3")
-                              .arg(c->session().displayName().toHtmlEscaped(), QString::fromStdString(m.method), where));
+    if (s == b_ && m.scope != Scope::EndToEnd && a_->context()->hasModel())
+      where += tr(" (same relative depth as A)");
+    s->caption()->setText(
+        QStringLiteral("%1 \u00b7 %2 \u00b7 %3")
+            .arg(c->session().displayName().toHtmlEscaped(), QString::fromStdString(m.method), where));
   }
 }
 
@@ -262,7 +271,8 @@ void CompareModelsWindow::linkHover(ModelSlot* from, int i, int j) {
   auto linked = [&](bool rows, int index) {
     std::vector<int> display;
     std::vector<int> tokens;
-    if (!token_axis(fm, *from_cells, rows, fe.size()) || !token_axis(tm, *to_cells, rows, te.size())) return std::make_pair(display, tokens);
+    if (!token_axis(fm, *from_cells, rows, fe.size()) || !token_axis(tm, *to_cells, rows, te.size()))
+      return std::make_pair(display, tokens);
     const auto [first, last] = rows ? from_cells->rowTokens(index) : from_cells->colTokens(index);
     const auto [b, e] = byte_range(fe, first, last);
     tokens = overlapping_tokens(te, b, e);

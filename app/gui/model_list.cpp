@@ -10,8 +10,10 @@
 namespace tl::app {
 
 QString cached_model_problem(const CachedModel& m) {
-  if (!m.has_safetensors) return QObject::tr("no safetensors weights in this snapshot (only .bin files are not read)");
-  if (!m.has_tokenizer) return QObject::tr("no tokenizer (tokenizer.json, vocab.json + merges.txt or vocab.txt)");
+  if (!m.has_safetensors)
+    return QObject::tr("no safetensors weights in this snapshot (only .bin files are not read)");
+  if (!m.has_tokenizer)
+    return QObject::tr("no tokenizer (tokenizer.json, vocab.json + merges.txt or vocab.txt)");
   return {};
 }
 
@@ -48,7 +50,8 @@ QVariant ModelListModel::data(const QModelIndex& index, int role) const {
   if (role == KindRole) return int(kind);
   if (kind == Embedded) {
     if (role == Qt::DisplayRole) return tr("stories260K (embedded)");
-    if (role == Qt::ToolTipRole) return tr("The small Llama model compiled into the program (no files needed)");
+    if (role == Qt::ToolTipRole)
+      return tr("The small Llama model compiled into the program (no files needed)");
     return {};
   }
   if (kind == OpenFolder) {
@@ -59,22 +62,27 @@ QVariant ModelListModel::data(const QModelIndex& index, int role) const {
   const CachedModel& m = cached_[static_cast<std::size_t>(index.row() - 1)];
   const QString folder = QString::fromStdString(m.folder.string());
   switch (role) {
-    case Qt::DisplayRole: return QString::fromStdString(m.display());
-    case FolderRole: return folder;
+    case Qt::DisplayRole:
+      return QString::fromStdString(m.display());
+    case FolderRole:
+      return folder;
     case Qt::ToolTipRole: {
       const QString problem = cached_model_problem(m);
       QString tip = tr("Hugging Face cache, revision %1%2\n%3")
-                        .arg(QString::fromStdString(m.revision.substr(0, 12)), m.is_main ? tr(" (main)") : QString(), folder);
+                        .arg(QString::fromStdString(m.revision.substr(0, 12)),
+                             m.is_main ? tr(" (main)") : QString(), folder);
       if (!problem.isEmpty()) tip += tr("\nCannot open: %1").arg(problem);
       return tip;
     }
-    default: return {};
+    default:
+      return {};
   }
 }
 
 Qt::ItemFlags ModelListModel::flags(const QModelIndex& index) const {
   if (!index.isValid() || !checkIndex(index)) return Qt::NoItemFlags;  // the tester asks for the root too
-  if (kindOf(index.row()) == Cached && !cached_model_problem(cached_[static_cast<std::size_t>(index.row() - 1)]).isEmpty()) {
+  if (kindOf(index.row()) == Cached &&
+      !cached_model_problem(cached_[static_cast<std::size_t>(index.row() - 1)]).isEmpty()) {
     return Qt::ItemNeverHasChildren;  // listed, not selectable
   }
   return Qt::ItemIsEnabled | Qt::ItemIsSelectable | Qt::ItemNeverHasChildren;
@@ -84,7 +92,8 @@ int ModelListModel::rowForSource(const std::string& source) const {
   if (source.rfind("embedded:", 0) == 0) return 0;
   std::error_code ec;
   for (std::size_t k = 0; k < cached_.size(); ++k) {
-    if (std::filesystem::equivalent(cached_[k].folder, std::filesystem::path(source), ec)) return static_cast<int>(k) + 1;
+    if (std::filesystem::equivalent(cached_[k].folder, std::filesystem::path(source), ec))
+      return static_cast<int>(k) + 1;
   }
   return -1;
 }
@@ -118,8 +127,12 @@ void ModelPicker::activate(int row) {
   const QModelIndex index = list_->index(row);
   if (!index.isValid() || !list_->flags(index).testFlag(Qt::ItemIsEnabled)) return;
   switch (static_cast<ModelListModel::Kind>(index.data(ModelListModel::KindRole).toInt())) {
-    case ModelListModel::Embedded: context_->loadEmbeddedModel(); break;
-    case ModelListModel::Cached: context_->openModelFolder(index.data(ModelListModel::FolderRole).toString()); break;
+    case ModelListModel::Embedded:
+      context_->loadEmbeddedModel();
+      break;
+    case ModelListModel::Cached:
+      context_->openModelFolder(index.data(ModelListModel::FolderRole).toString());
+      break;
     case ModelListModel::OpenFolder: {
       showLoaded();  // the combo goes back to the loaded model while the dialog is open
       const QString dir = QFileDialog::getExistingDirectory(this, tr("Open model folder"));

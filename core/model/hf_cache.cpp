@@ -50,9 +50,8 @@ std::optional<std::string> repo_id_of(const std::string& folder) {
 // A revision must name a folder directly inside snapshots/: no separators, no "." or "..".
 bool safe_revision(const std::string& rev) {
   if (rev.empty() || rev == "." || rev == ".." || rev.size() > 128) return false;
-  return std::all_of(rev.begin(), rev.end(), [](unsigned char c) {
-    return std::isalnum(c) || c == '-' || c == '_' || c == '.';
-  });
+  return std::all_of(rev.begin(), rev.end(),
+                     [](unsigned char c) { return std::isalnum(c) || c == '-' || c == '_' || c == '.'; });
 }
 
 std::string trimmed(std::string s) {
@@ -69,11 +68,14 @@ std::optional<CachedModel> inspect_snapshot(const fs::path& folder) {
   m.revision = folder.filename().string();
   if (auto text = read_text_file(folder / "config.json", 1 << 20)) {
     auto j = nlohmann::json::parse(text.value(), nullptr, /*allow_exceptions=*/false);
-    if (j.is_object() && j.contains("model_type") && j["model_type"].is_string()) m.model_type = j["model_type"].get<std::string>();
+    if (j.is_object() && j.contains("model_type") && j["model_type"].is_string())
+      m.model_type = j["model_type"].get<std::string>();
   }
-  m.has_safetensors = is_file(folder / "model.safetensors") || is_file(folder / "model.safetensors.index.json");
+  m.has_safetensors =
+      is_file(folder / "model.safetensors") || is_file(folder / "model.safetensors.index.json");
   m.has_tokenizer = is_file(folder / "tokenizer.json") ||
-                    (is_file(folder / "vocab.json") && is_file(folder / "merges.txt")) || is_file(folder / "vocab.txt");
+                    (is_file(folder / "vocab.json") && is_file(folder / "merges.txt")) ||
+                    is_file(folder / "vocab.txt");
   return m;
 }
 

@@ -29,14 +29,14 @@ struct HfCacheEnv {
 std::vector<std::filesystem::path> hf_cache_roots(const HfCacheEnv& env);
 
 struct CachedModel {
-  std::string repo_id;            // "org/name" ("name" for repositories without an organisation)
-  std::string revision;           // snapshot folder name (a commit hash)
-  std::filesystem::path folder;   // <root>/models--org--name/snapshots/<revision>
-  bool is_main = false;           // the snapshot refs/main names (else the newest snapshot)
-  std::string model_type;         // config.json "model_type" ("" when missing or unreadable)
-  bool has_safetensors = false;   // model.safetensors or model.safetensors.index.json
-  bool has_tokenizer = false;     // tokenizer.json, vocab.json + merges.txt, or vocab.txt
-  std::string display() const;    // "org/name (gpt2)"
+  std::string repo_id;           // "org/name" ("name" for repositories without an organisation)
+  std::string revision;          // snapshot folder name (a commit hash)
+  std::filesystem::path folder;  // <root>/models--org--name/snapshots/<revision>
+  bool is_main = false;          // the snapshot refs/main names (else the newest snapshot)
+  std::string model_type;        // config.json "model_type" ("" when missing or unreadable)
+  bool has_safetensors = false;  // model.safetensors or model.safetensors.index.json
+  bool has_tokenizer = false;    // tokenizer.json, vocab.json + merges.txt, or vocab.txt
+  std::string display() const;   // "org/name (gpt2)"
 };
 
 // One entry per cached model repository (its refs/main snapshot, else the most recently modified

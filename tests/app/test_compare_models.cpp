@@ -30,8 +30,8 @@ fs::path make_bert_folder(const fs::path& dir) {
   fs::copy_file(src / "config.json", dir / "config.json");
   fs::copy_file(src / "model.safetensors", dir / "model.safetensors");
   std::ofstream v(dir / "vocab.txt");
-  for (const char* w : {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ",", ".", "once", "upon", "a", "time", "there",
-                        "was", "little", "girl", "named", "l", "##i", "##ly", "saw"})
+  for (const char* w : {"[PAD]", "[UNK]", "[CLS]", "[SEP]",  "[MASK]", ",",     ".", "once", "upon", "a",
+                        "time",  "there", "was",   "little", "girl",   "named", "l", "##i",  "##ly", "saw"})
     v << w << "\n";
   return dir;
 }
@@ -61,7 +61,7 @@ class TestCompareModels : public QObject {
     tl::Encoding to;
     to.spans = {{0, 0}, {0, 4}, {4, 9}, {9, 10}, {10, 10}};  // [CLS] once upon . [SEP] (spaces inside)
     QCOMPARE(overlapping_tokens(to, 2, 6), std::vector<int>({1, 2}));
-    QCOMPARE(overlapping_tokens(to, 0, 0), std::vector<int>({0}));   // BOS <-> CLS at the start
+    QCOMPARE(overlapping_tokens(to, 0, 0), std::vector<int>({0}));  // BOS <-> CLS at the start
     QCOMPARE(overlapping_tokens(to, 10, 10), std::vector<int>({4}));
     QCOMPARE(overlapping_tokens(to, 9, 10), std::vector<int>({3}));
     QCOMPARE(byte_range(to, 1, 3), std::make_pair(std::size_t(0), std::size_t(10)));

@@ -72,7 +72,8 @@ class TestModelPicker : public QObject {
     QCOMPARE(list.rowCount(), 4);
     QCOMPARE(list.index(1).data().toString(), QString("karpathy/stories260K (llama)"));
     QVERIFY(list.flags(list.index(1)) & Qt::ItemIsEnabled);
-    QCOMPARE(list.index(1).data(ModelListModel::FolderRole).toString(), QString::fromStdString(snap.string()));
+    QCOMPARE(list.index(1).data(ModelListModel::FolderRole).toString(),
+             QString::fromStdString(snap.string()));
     QCOMPARE(list.index(2).data().toString(), QString("someone/config-only (gpt2)"));
     QVERIFY(!(list.flags(list.index(2)) & Qt::ItemIsEnabled));  // no weights: listed, not pickable
     QVERIFY(list.index(2).data(Qt::ToolTipRole).toString().contains("safetensors"));
@@ -91,7 +92,7 @@ class TestModelPicker : public QObject {
     QVERIFY(loaded.wait(60000));
     QCOMPARE(QString::fromStdString(context.session().model->source), QString::fromStdString(snap.string()));
     QCOMPARE(picker.combo()->currentIndex(), 1);  // the combo shows what is loaded
-    picker.activate(2);  // not loadable: nothing happens
+    picker.activate(2);                           // not loadable: nothing happens
     QVERIFY(!loaded.wait(300));
     picker.activate(0);
     QVERIFY(loaded.wait(60000));
@@ -125,7 +126,8 @@ class TestModelPicker : public QObject {
     const auto m2 = context.map();
     QCOMPARE(m2->bias.size(), Eigen::Index(n));
     const double logit2 = a->trace->logits(n - 1, second);
-    QVERIFY2(std::abs(m2->values.row(n - 1).sum() + m2->bias[n - 1] - logit2) < 1e-3 * std::max(1.0, std::abs(logit2)),
+    QVERIFY2(std::abs(m2->values.row(n - 1).sum() + m2->bias[n - 1] - logit2) <
+                 1e-3 * std::max(1.0, std::abs(logit2)),
              "rows + bias = the chosen target's logit");
     QVERIFY((m2->values - by_prediction).cwiseAbs().maxCoeff() > 1e-6);
     context.setTarget(top);
@@ -153,7 +155,8 @@ class TestModelPicker : public QObject {
     QCOMPARE(context.map(), tokens);  // the context keeps the token map; the cells show words
     const auto& words = *cells->words;
     QVERIFY(cells->map->rows() == words.size() && words.size() < tokens->rows());
-    QVERIFY(std::abs(cells->map->values.sum() - tokens->values.sum()) < 1e-9 * std::max(1.0, tokens->values.sum()));
+    QVERIFY(std::abs(cells->map->values.sum() - tokens->values.sum()) <
+            1e-9 * std::max(1.0, tokens->values.sum()));
     QCOMPARE(QString::fromStdString(cells->map->col_labels.back()), QString("."));
     QCOMPARE(cells->image.size(), QSize(words.size(), words.size()));
     // Token <-> drawn row/column: a word row stands for its last token, a column for its first.

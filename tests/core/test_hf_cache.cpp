@@ -16,7 +16,8 @@ namespace {
 class HfCache : public ::testing::Test {
  protected:
   void SetUp() override {
-    base_ = fs::path(TL_TEST_TMP_DIR) / ("hf_cache_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    base_ = fs::path(TL_TEST_TMP_DIR) /
+            ("hf_cache_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     fs::remove_all(base_);
     fs::create_directories(base_);
   }
@@ -48,7 +49,8 @@ TEST_F(HfCache, ListsRepositoriesAtRefsMain) {
   snapshot(gpt2, "1111111111111111111111111111111111111111", "gpt2");
   const fs::path main_snap = snapshot(gpt2, "2222222222222222222222222222222222222222", "gpt2");
   write(gpt2 / "refs" / "main", "2222222222222222222222222222222222222222\n");
-  snapshot(root / "models--EleutherAI--pythia-70m", "abc", "gpt_neox", {"model.safetensors", "vocab.json", "merges.txt"});
+  snapshot(root / "models--EleutherAI--pythia-70m", "abc", "gpt_neox",
+           {"model.safetensors", "vocab.json", "merges.txt"});
   write(root / "models--EleutherAI--pythia-70m" / "refs" / "main", "abc");
   snapshot(root / "datasets--someone--data", "d1", "none");  // not a model
   fs::create_directories(root / ".locks" / "models--gpt2");

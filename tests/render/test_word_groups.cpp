@@ -54,11 +54,12 @@ class TestWordGroups : public QObject {
     const TokenText t = token_text(tok, e, text);
     const WordGroups g = word_groups(t);
     QVERIFY2(e.size() > static_cast<std::size_t>(g.size()), "some words are several tokens");
-    QCOMPARE(word_texts(g, t), QStringList({"Tokenization", "is", "unbelievable", ",", "isn't", "it", "?", "Lily's",
-                                            "caf\u00e9", "."}));
+    QCOMPARE(word_texts(g, t), QStringList({"Tokenization", "is", "unbelievable", ",", "isn't", "it", "?",
+                                            "Lily's", "caf\u00e9", "."}));
     // Labels are the tokens' labels concatenated.
     QCOMPARE(QString::fromStdString(g.labels[2]).trimmed(), QString("unbelievable"));
-    for (std::size_t k = 1; k < g.word_of_token.size(); ++k) QVERIFY(g.word_of_token[k] >= g.word_of_token[k - 1]);
+    for (std::size_t k = 1; k < g.word_of_token.size(); ++k)
+      QVERIFY(g.word_of_token[k] >= g.word_of_token[k - 1]);
   }
   void wordPieceContinuationsAndSpecials() {
     const tl::Tokenizer tok = load("bert-base-uncased");
@@ -74,7 +75,8 @@ class TestWordGroups : public QObject {
     const tl::Encoding e = tok.encode(text);
     const TokenText t = token_text(tok, e, text);
     const WordGroups g = word_groups(t);
-    QCOMPARE(word_texts(g, t).mid(1), QStringList({"Once", "upon", "a", "time", ",", "Lily", "saw", "a", "butterfly", "."}));
+    QCOMPARE(word_texts(g, t).mid(1),
+             QStringList({"Once", "upon", "a", "time", ",", "Lily", "saw", "a", "butterfly", "."}));
     QVERIFY(e.special[0] && g.words[0] == std::make_pair(0, 1));  // BOS alone
     QVERIFY(e.size() > static_cast<std::size_t>(g.size()));
   }
@@ -99,10 +101,10 @@ class TestWordGroups : public QObject {
     QCOMPARE(w.rows(), 3);
     QCOMPARE(w.cols(), 3);
     QCOMPARE(w.values(0, 0), 1.0);
-    QCOMPARE(w.values(0, 1), 5.0);               // 2 + 3
+    QCOMPARE(w.values(0, 1), 5.0);                // 2 + 3
     QCOMPARE(w.values(1, 1), 6.0 + 7 + 10 + 11);  // the 2x2 block
-    QCOMPARE(w.values(1, 2), 20.0);              // 8 + 12
-    QCOMPARE(w.values(2, 1), 29.0);              // 14 + 15
+    QCOMPARE(w.values(1, 2), 20.0);               // 8 + 12
+    QCOMPARE(w.values(2, 1), 29.0);               // 14 + 15
     QCOMPARE(w.values.sum(), m.values.sum());
     QVERIFY(std::abs(w.bias[1] - 0.5) < 1e-12);
     QCOMPARE(w.row_labels, g.labels);
