@@ -1,10 +1,13 @@
 // tensorlens: the TensorLens Studio GUI. Starts on the embedded default model (or --model DIR)
 // with the sample sentence on first start (later: the last text). --screenshot FILE grabs the
 // main window once the first analysis is drawn and quits, for docs and tests; --view NAME opens one
-// of the analysis views (layers, compare, jacobian, logit-lens, activations) first, and the
-// screenshot then waits for that view.
+// of the analysis views (layers, compare, jacobian, logit-lens, activations, evaluation) first, and the
+// screenshot then waits for that view. --compare opens the two-model window too (the screenshot is
+// then of that window once both models have drawn); --show-models opens the model picker's list.
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QComboBox>
+#include <QScreen>
 #include <QStatusBar>
 #include <QTimer>
 #include <cstdio>
@@ -13,7 +16,9 @@
 #include "app/gui/analysis_views.h"
 #include "app/gui/evaluation_view.h"
 #include "app/gui/app_context.h"
+#include "app/gui/compare_models.h"
 #include "app/gui/main_window.h"
+#include "app/gui/model_list.h"
 #include "app/gui/workspace_session.h"
 
 namespace {
@@ -42,7 +47,17 @@ int main(int argc, char** argv) {
   const QCommandLineOption view_opt(QStringLiteral("view"),
                                     QStringLiteral("View to open: %1.").arg(tl::app::AnalysisViews::names().join(QStringLiteral(", "))),
                                     QStringLiteral("name"));
-  parser.addOptions({model_opt, text_opt, method_opt, scope_opt, block_opt, shot_opt, size_opt, view_opt});
+  const QCommandLineOption compare_opt(QStringLiteral("compare"),
+                                       QStringLiteral("Also open the two-model window (View > Compare models); with "
+                                                      "--screenshot, grab that window."));
+  const QCommandLineOption model_b_opt(QStringLiteral("model-b"),
+                                       QStringLiteral("Model folder for slot B of --compare (default: the embedded model)."),
+                                       QStringLiteral("dir"));
+  const QCommandLineOption models_opt(QStringLiteral("show-models"),
+                                      QStringLiteral("Open the model picker's list once the first analysis is drawn (with "
+                                                     "--screenshot: the screen is grabbed, so the list shows)."));
+  parser.addOptions({model_opt, text_opt, method_opt, scope_opt, block_opt, shot_opt, size_opt, view_opt, compare_opt,
+                     model_b_opt, models_opt});
   parser.process(app);
 
   const bool screenshot = parser.isSet(shot_opt);
@@ -99,6 +114,35 @@ int main(int argc, char** argv) {
   }
   window.show();
 
+  if (parser.isSet(compare_opt)) {
+    // After the main window's model is in, so slot A starts from it.
+    QObject::connect(&context, &tl::app::AppContext::modelChanged, &window, [&] {
+      tl::app::CompareModelsWindow* compare = window.openComparison();
+      if (parser.isSet(size_opt)) compare->resize(window.size());
+      if (parser.isSet(model_b_opt)) compare->slotB()->context()->openModelFolder(parser.value(model_b_opt));
+      if (!screenshot) return;
+      const QString file = parser.value(shot_opt);
+      const bool want_b = parser.isSet(model_b_opt);
+      QObject::connect(compare, &tl::app::CompareModelsWindow::bothReady, compare, [compare, file, want_b] {
+        // Both slots drawn for the models asked for (slot B starts on the embedded model).
+        const auto& b = compare->slotB()->context()->session();
+        if (!b.model || (want_b && b.model->source.rfind("embedded:", 0) == 0)) return;
+        QTimer::singleShot(400, compare, [compare, file] {
+          if (!compare->ready()) return;
+          // Show the hover link: the second-to-last token of A (the sentence's last word before
+          // its full stop) as if hovered, outlined in B.
+          if (auto cells = compare->slotA()->context()->cells(); cells && cells->map->rows() >= 2) {
+            const int i = cells->map->rows() - 2;
+            compare->linkHover(compare->slotA(), i, i);
+          }
+          const bool ok = compare->grab().save(file, "PNG");
+          if (!ok) std::fprintf(stderr, "tensorlens: cannot write %s\n", qPrintable(file));
+          QApplication::exit(ok ? 0 : 1);
+        });
+      });
+    }, Qt::SingleShotConnection);
+  }
+
   if (screenshot) {
     const QString file = parser.value(shot_opt);
     QObject::connect(&context, &tl::app::AppContext::errorOccurred, &app, [](const QString& message) {
@@ -106,15 +150,19 @@ int main(int argc, char** argv) {
       QApplication::exit(1);
     });
     // Grabs once the chosen view shows the first analysis (the heatmap: the map is drawn).
-    auto grab = [&window, &context, file] {
+    const bool show_models = parser.isSet(models_opt);
+    auto grab = [&window, &context, file, show_models] {
       // Let the other jobs finish (the status bar says "Ready"), layouts settle and the view
       // paint before grabbing.
       auto* poll = new QTimer(&window);
-      QObject::connect(poll, &QTimer::timeout, &window, [&window, &context, file, poll] {
+      QObject::connect(poll, &QTimer::timeout, &window, [&window, &context, file, poll, show_models] {
         if (context.busy()) return;
         poll->stop();
-        QTimer::singleShot(300, &window, [&window, file] {
-          const bool ok = window.grab().save(file, "PNG");
+        if (show_models) window.modelPicker()->combo()->showPopup();
+        QTimer::singleShot(show_models ? 800 : 300, &window, [&window, file, show_models] {
+          // A popup list is a window of its own: grab the screen around the main window then.
+          const QPixmap shot = show_models ? window.screen()->grabWindow(0).copy(window.frameGeometry()) : window.grab();
+          const bool ok = shot.save(file, "PNG");
           if (!ok) std::fprintf(stderr, "tensorlens: cannot write %s\n", qPrintable(file));
           QApplication::exit(ok ? 0 : 1);
         });
@@ -122,8 +170,8 @@ int main(int argc, char** argv) {
       poll->start(100);
     };
     QObject::connect(window.views(), &tl::app::AnalysisViews::viewReady, &app,
-                     [view, grab, done = std::make_shared<bool>(false)](const QString& name) {
-                       if (name != view || *done) return;
+                     [view, grab, compare = parser.isSet(compare_opt), done = std::make_shared<bool>(false)](const QString& name) {
+                       if (compare || name != view || *done) return;  // --compare: that window grabs itself
                        *done = true;
                        grab();
                      });

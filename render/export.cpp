@@ -39,7 +39,8 @@ nlohmann::json style_json(const HeatmapStyle& s, const Map& map) {
   nlohmann::json j = {{"colormap", colormap.toStdString()},
                       {"row_normalise", s.row_normalise},
                       {"log_scale", s.log_scale},
-                      {"hide_special", s.hide_special}};
+                      {"hide_special", s.hide_special},
+                      {"group_words", s.group_words}};
   if (s.fixed_range) j["shared_range"] = {s.fixed_range->lo, s.fixed_range->hi};
   return j;
 }

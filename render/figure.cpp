@@ -180,7 +180,8 @@ QString default_subtitle(const Map& map, const HeatmapStyle& style) {
   if (style.row_normalise) parts << QStringLiteral("rows normalised");
   if (style.log_scale) parts << QStringLiteral("log scale");
   if (style.fixed_range) parts << QStringLiteral("shared scale");
-  if (style.hide_special) parts << QStringLiteral("grey: special tokens, outside the scale");
+  if (style.group_words) parts << QStringLiteral("words summed");
+  if (style.hide_special) parts << QStringLiteral("grey: special tokens and sink, outside the scale");
   return parts.join(QStringLiteral("  \u00b7  "));
 }
 

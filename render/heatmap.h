@@ -38,6 +38,9 @@ struct HeatmapStyle {
   bool hide_special = false;
   // A range shared across views (for example the union over all layers); empty = this Map's range.
   std::optional<ValueRange> fixed_range;
+  // Words made of several tokens drawn as one row/column (values summed). Applied before drawing
+  // by whoever knows the tokens (render/word_groups.h: group_words); prepare_heatmap ignores it.
+  bool group_words = false;
 
   static constexpr double kLogFloor = 1e-4;
 };

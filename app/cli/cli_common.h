@@ -67,5 +67,6 @@ void register_block(CLI::App& app);
 void register_devices(CLI::App& app);
 void register_generate(CLI::App& app);
 void register_eval(CLI::App& app);
+void register_render(CLI::App& app);
 
 }  // namespace tl::cli

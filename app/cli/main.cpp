@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   tl::cli::register_devices(app);
   tl::cli::register_generate(app);
   tl::cli::register_eval(app);
+  tl::cli::register_render(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

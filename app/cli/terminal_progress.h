@@ -1,5 +1,6 @@
 #pragma once
-// Progress on stderr as one updating line (every long command shows it; --quiet silences it).
+// Progress on stderr as one updating line (every long command shows it; --quiet silences it). An
+// optional prefix says which item of a batch is running ("[3/10] ").
 #include <cstdio>
 #include <string>
 
@@ -9,18 +10,21 @@ namespace tl::cli {
 
 class TerminalProgress : public Progress {
  public:
-  explicit TerminalProgress(bool quiet) : quiet_(quiet) {}
+  explicit TerminalProgress(bool quiet, std::string prefix = {})
+      : quiet_(quiet), prefix_(std::move(prefix)) {}
   ~TerminalProgress() override {
     if (shown_) std::fprintf(stderr, "\n");
   }
   void report(double fraction, std::string_view what) override {
     if (quiet_) return;
-    std::fprintf(stderr, "\r%5.1f%% %-60.60s", 100.0 * fraction, std::string(what).c_str());
+    std::fprintf(stderr, "\r%s%5.1f%% %-60.60s", prefix_.c_str(), 100.0 * fraction,
+                 std::string(what).c_str());
     shown_ = true;
   }
 
  private:
   bool quiet_;
+  std::string prefix_;
   bool shown_ = false;
 };
 

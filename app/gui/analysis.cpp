@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "core/forward/forward.h"
+#include "render/special_tokens.h"
 
 namespace tl::app {
 
@@ -73,6 +74,11 @@ Result<Analysis> analyse(const ModelSession& session, const QString& text, const
   return a;
 }
 
+bool uses_target(const MethodInfo& info) {
+  const std::string_view n = info.name;
+  return info.explains_prediction || (n.size() >= 4 && n.substr(n.size() - 4) == "-out");
+}
+
 bool scope_supported(const MethodInfo& info, Scope scope) {
   return scope == Scope::Layer ? info.per_layer : info.cumulative;
 }
@@ -86,6 +92,7 @@ MapChoice normalised(MapChoice choice, const Model& model) {
   if (!scope_supported(*info, choice.scope)) choice.scope = info->cumulative ? Scope::EndToEnd : Scope::Layer;
   choice.block = std::clamp(choice.block, 1, std::max(1, model.spec.num_layers));
   choice.head = std::clamp(choice.head, 0, std::max(0, model.spec.num_heads - 1));
+  if (choice.target_token >= model.spec.vocab_size) choice.target_token = -1;
   return choice;
 }
 
@@ -107,6 +114,7 @@ MethodRequest method_request(const MapChoice& choice, const MethodInfo& info, in
   req.scope = choice.scope;
   req.layer = choice.scope == Scope::EndToEnd ? 0 : block;
   if (info.per_head) req.head = choice.head;
+  if (uses_target(info)) req.target_token = choice.target_token;
   return req;
 }
 
@@ -145,12 +153,45 @@ Result<std::vector<Map>> compute_maps_all_blocks(const ModelSession& session, co
   return maps;
 }
 
-render::SpecialTokens special_tokens(const Encoding& encoding, const std::vector<std::string>& token_labels, const Map& map) {
-  render::SpecialTokens s;
-  const std::vector<bool> flags(encoding.special.begin(), encoding.special.end());
-  if (map.rows() == static_cast<int>(flags.size()) && map.row_labels == token_labels) s.rows = flags;
-  if (map.cols() == static_cast<int>(flags.size()) && map.col_labels == token_labels) s.cols = flags;
-  return s;
+render::SpecialTokens special_tokens(const Encoding& encoding, const std::vector<std::string>& token_labels, const Map& map,
+                                     bool causal) {
+  render::TokenFlags tokens;
+  tokens.labels = token_labels;
+  tokens.special.assign(encoding.special.begin(), encoding.special.end());
+  tokens.causal = causal;
+  return render::special_tokens_for(map, tokens);
+}
+
+namespace {
+int to_display(const render::WordGroups* w, bool grouped, int token) {
+  if (!w || !grouped || token < 0 || token >= static_cast<int>(w->word_of_token.size())) return token;
+  return w->word_of_token[static_cast<std::size_t>(token)];
+}
+int to_token(const render::WordGroups* w, bool grouped, int index, bool last) {
+  if (!w || !grouped || index < 0 || index >= w->size()) return index;
+  const auto& [b, e] = w->words[static_cast<std::size_t>(index)];
+  return last ? e - 1 : b;
+}
+}  // namespace
+
+int RenderedCells::displayRow(int token) const { return to_display(words.get(), word_rows, token); }
+int RenderedCells::displayCol(int token) const { return to_display(words.get(), word_cols, token); }
+int RenderedCells::tokenRow(int row) const { return to_token(words.get(), word_rows, row, /*last=*/true); }
+int RenderedCells::tokenCol(int col) const { return to_token(words.get(), word_cols, col, /*last=*/false); }
+
+std::pair<int, int> RenderedCells::rowTokens(int row) const { return {to_token(words.get(), word_rows, row, false), tokenRow(row)}; }
+std::pair<int, int> RenderedCells::colTokens(int col) const { return {tokenCol(col), to_token(words.get(), word_cols, col, true)}; }
+
+render::WordGroups word_groups_of(const Analysis& analysis) {
+  render::TokenText t;
+  const QByteArray utf8 = analysis.text.toUtf8();
+  const std::string text(utf8.constData(), static_cast<std::size_t>(utf8.size()));
+  t.text = text;
+  t.spans = analysis.encoding.spans;
+  t.pieces = analysis.encoding.tokens;
+  t.special.assign(analysis.encoding.special.begin(), analysis.encoding.special.end());
+  t.labels = analysis.labels;
+  return render::word_groups(t);  // copies what it keeps: `text` may go
 }
 
 }  // namespace tl::app

@@ -16,6 +16,7 @@
 #include "core/tokenizer/tokenizer.h"
 #include "core/util/result.h"
 #include "render/heatmap.h"
+#include "render/word_groups.h"
 
 namespace tl::app {
 
@@ -61,7 +62,14 @@ struct MapChoice {
   Scope scope = Scope::EndToEnd;
   int block = 1;  // 1-based; ignored end to end
   int head = 0;   // per-head methods only
+  // The Out direction / explained token (vocabulary id) for methods that read one (uses_target());
+  // -1: each position's prediction (TENSORLENS.md §3 default).
+  int target_token = -1;
 };
+
+// Methods whose map depends on a target token: the Out maps (tensorlens-out, tensorlens-in-out)
+// and the methods that explain one prediction (gradients, occlusion, ...).
+bool uses_target(const MethodInfo& info);
 
 // The scopes a method offers (Layer needs per_layer; UpTo and EndToEnd need cumulative).
 bool scope_supported(const MethodInfo& info, Scope scope);
@@ -82,15 +90,34 @@ Result<std::vector<Map>> compute_maps_all_blocks(const ModelSession& session, co
 // A map ready to draw: its cells coloured under a style, by Vulkan or by the CPU rasteriser
 // (one pixel per cell), with the prepared values the view needs for tooltips and the colorbar.
 struct RenderedCells {
-  std::shared_ptr<const Map> map;
+  std::shared_ptr<const Map> map;  // as drawn: words summed when style.group_words
   render::HeatmapStyle style;
   render::PreparedHeatmap prepared;
   QImage image;
   QString renderer;  // "Vulkan (<device>)" or "CPU"
+  render::SpecialTokens special;  // of `map`'s axes (figure export draws the same cells)
+  // Words as rows/columns: which axes are grouped and how tokens map to words (null: none).
+  std::shared_ptr<const render::WordGroups> words;
+  bool word_rows = false, word_cols = false;
+
+  // Token index <-> drawn row/column. A word selected as a row stands for its last token (the one
+  // that has read the whole word), as a column for its first.
+  int displayRow(int token) const;
+  int displayCol(int token) const;
+  int tokenRow(int row) const;
+  int tokenCol(int col) const;
+  // Tokens [first, last] a drawn row/column stands for (one token unless words are grouped).
+  std::pair<int, int> rowTokens(int row) const;
+  std::pair<int, int> colTokens(int col) const;
 };
 
+// The word groups of an analysed text (render/word_groups.h).
+render::WordGroups word_groups_of(const Analysis& analysis);
+
 // Special-token flags of the encoding applied to a map's axes: an axis is flagged only when its
-// labels are the sentence's tokens (not logit-lens stages or a single explained row).
-render::SpecialTokens special_tokens(const Encoding& encoding, const std::vector<std::string>& token_labels, const Map& map);
+// labels are the sentence's tokens (not logit-lens stages or a single explained row). `causal`
+// also flags position 0, the attention sink of decoders (render/special_tokens.h).
+render::SpecialTokens special_tokens(const Encoding& encoding, const std::vector<std::string>& token_labels, const Map& map,
+                                     bool causal = false);
 
 }  // namespace tl::app

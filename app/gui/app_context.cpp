@@ -58,6 +58,7 @@ void AppContext::openModelFolder(const QString& folder) {
 
 void AppContext::setSession(ModelSession session) {
   session_ = std::move(session);
+  choice_.target_token = -1;  // a vocabulary id means nothing in another model's vocabulary
   choice_ = normalised(choice_, *session_.model);
   emit modelChanged();
   emit mapChoiceChanged();
@@ -122,7 +123,7 @@ void AppContext::setChoice(MapChoice choice) {
   // Without a model the wish is kept; setSession() makes it valid for the model.
   if (hasModel()) choice = normalised(std::move(choice), *session_.model);
   const bool same = choice.method == choice_.method && choice.scope == choice_.scope && choice.block == choice_.block &&
-                    choice.head == choice_.head;
+                    choice.head == choice_.head && choice.target_token == choice_.target_token;
   if (same) return;
   choice_ = std::move(choice);
   emit mapChoiceChanged();
@@ -150,6 +151,12 @@ void AppContext::setBlock(int block) {
 void AppContext::setHead(int head) {
   MapChoice c = choice_;
   c.head = std::max(0, head);
+  setChoice(std::move(c));
+}
+
+void AppContext::setTarget(int token_id) {
+  MapChoice c = choice_;
+  c.target_token = std::max(-1, token_id);
   setChoice(std::move(c));
 }
 
@@ -202,8 +209,15 @@ void AppContext::postMap() {
                   auto maps = compute_maps_all_blocks(session, *analysis, choice, &progress);
                   if (!maps) return fail(maps.error());
                   render::ValueRange all;
+                  const render::WordGroups words = word_groups_of(*analysis);
                   for (const Map& m : maps.value()) {
-                    all = all.united(render::display_range(m, style, special_tokens(analysis->encoding, labels, m)));
+                    const auto special = special_tokens(analysis->encoding, labels, m, session.model->spec.causal);
+                    if (style.group_words) {
+                      const Map grouped = render::group_words(m, words);
+                      all = all.united(render::display_range(grouped, style, render::group_special(special, m, words)));
+                    } else {
+                      all = all.united(render::display_range(m, style, special));
+                    }
                   }
                   range = all;
                   const std::size_t index = choice.scope == Scope::EndToEnd ? 0 : static_cast<std::size_t>(choice.block - 1);
@@ -213,7 +227,7 @@ void AppContext::postMap() {
                   if (!m) return fail(m.error());
                   map = std::make_shared<const Map>(std::move(m.value()));
                 }
-                auto special = special_tokens(analysis->encoding, labels, *map);
+                auto special = special_tokens(analysis->encoding, labels, *map, session.model->spec.causal);
                 return [this, generation, map, range, special] {
                   if (generation != generation_) return;
                   map_ = map;
@@ -240,10 +254,28 @@ void AppContext::postCells() {
   }
   const quint64 generation = generation_;
   jobs_->post(kCellsJob, this,
-              [this, generation, map = map_, style = effectiveStyle(), special = special_,
+              [this, generation, map = map_, style = effectiveStyle(), special = special_, analysis = analysis_,
                prefer = prefer_vulkan_](Progress&) -> JobQueue::Continuation {
+                // Words as rows/columns: the cells show the grouped map; the context keeps tokens.
+                std::shared_ptr<const Map> shown = map;
+                render::SpecialTokens shown_special = special;
+                std::shared_ptr<const render::WordGroups> words;
+                bool word_rows = false, word_cols = false;
+                if (style.group_words && analysis) {
+                  auto groups = std::make_shared<const render::WordGroups>(word_groups_of(*analysis));
+                  word_rows = render::groups_rows(*map, *groups);
+                  word_cols = render::groups_cols(*map, *groups);
+                  if (word_rows || word_cols) {
+                    shown = std::make_shared<const Map>(render::group_words(*map, *groups));
+                    shown_special = render::group_special(special, *map, *groups);
+                    words = std::move(groups);
+                  }
+                }
                 QString vulkan_problem;
-                auto cells = colourCells(map, style, special, prefer, &vulkan_problem);
+                auto cells = colourCells(shown, style, shown_special, prefer, &vulkan_problem);
+                cells->words = std::move(words);
+                cells->word_rows = word_rows;
+                cells->word_cols = word_cols;
                 return [this, generation, cells, vulkan_problem] {
                   if (!vulkan_problem.isEmpty()) emit errorOccurred(tr("Vulkan unavailable, drawing on the CPU: %1").arg(vulkan_problem));
                   if (generation != generation_) return;
@@ -260,6 +292,7 @@ std::shared_ptr<RenderedCells> AppContext::colourCells(std::shared_ptr<const Map
   auto cells = std::make_shared<RenderedCells>();
   cells->map = map;
   cells->style = style;
+  cells->special = special;
   cells->prepared = render::prepare_heatmap(*map, style, special);
   QString problem;
   if (prefer_vulkan && !vulkan_failed_) {

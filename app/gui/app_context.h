@@ -50,6 +50,8 @@ class AppContext : public QObject {
   void setScope(Scope scope);
   void setBlock(int block);
   void setHead(int head);
+  // Target token (vocabulary id) of the Out maps and explained predictions; -1 = the prediction.
+  void setTarget(int token_id);
   const MapChoice& mapChoice() const { return choice_; }
   int block() const { return choice_.block; }
   int numBlocks() const;
@@ -62,6 +64,10 @@ class AppContext : public QObject {
   bool sharedScale() const { return shared_scale_; }
   // The style the view should draw with: style() plus the shared range when enabled.
   render::HeatmapStyle effectiveStyle() const;
+  // The shared colour range (the union over all blocks of the current method and scope under the
+  // current style) when sharedScale() is on and it has been computed. Other views read it (with
+  // sharedScale()) to draw on the same scale; styleChanged/mapChanged say when it may change.
+  std::optional<render::ValueRange> sharedRange() const { return shared_scale_ ? shared_range_ : std::nullopt; }
 
   std::shared_ptr<const Map> map() const { return map_; }
   // The current map coloured under effectiveStyle() (null while none).

@@ -43,6 +43,8 @@ void HeatmapView::setCells(std::shared_ptr<const RenderedCells> cells) {
     zoom_ = 1.0;
     pan_ = {};
     sel_i_ = sel_j_ = hover_i_ = hover_j_ = -1;
+    highlight_rows_.clear();
+    highlight_cols_.clear();
   }
   measure();
   update();
@@ -54,6 +56,13 @@ void HeatmapView::setSelection(int i, int j) {
   sel_i_ = i;
   sel_j_ = j;
   if (i >= 0) ensureVisible(i, j);
+  update();
+}
+
+void HeatmapView::setHighlight(std::vector<int> rows, std::vector<int> cols) {
+  if (rows == highlight_rows_ && cols == highlight_cols_) return;
+  highlight_rows_ = std::move(rows);
+  highlight_cols_ = std::move(cols);
   update();
 }
 
@@ -209,6 +218,17 @@ void HeatmapView::paintEvent(QPaintEvent*) {
 
 void HeatmapView::paintMarks(QPainter& p) const {
   p.setBrush(Qt::NoBrush);
+  if (!highlight_rows_.empty() || !highlight_cols_.empty()) {
+    // Linked rows/columns: a bright outline around each band, visible on every colormap.
+    const QColor link(0, 230, 118);
+    p.setPen(QPen(link, 2.0));
+    for (int i : highlight_rows_) {
+      if (i >= 0 && i < map_->rows()) p.drawRect(cellRect(i, 0).united(cellRect(i, map_->cols() - 1)));
+    }
+    for (int j : highlight_cols_) {
+      if (j >= 0 && j < map_->cols()) p.drawRect(cellRect(0, j).united(cellRect(map_->rows() - 1, j)));
+    }
+  }
   if (sel_i_ >= 0) {
     // Selected row and column as thin bands, the pair as a bold frame.
     const QRectF row = cellRect(sel_i_, 0).united(cellRect(sel_i_, map_->cols() - 1));

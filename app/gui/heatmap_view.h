@@ -27,6 +27,11 @@ class HeatmapView : public QWidget {
   const render::PreparedHeatmap& prepared() const { return cells_->prepared; }
 
   void setSelection(int i, int j);  // (-1, -1) clears
+  // Rows and columns marked as linked to something outside the view (two-model mode: the tokens
+  // of the other model's hovered text span); empty vectors clear.
+  void setHighlight(std::vector<int> rows, std::vector<int> cols);
+  const std::vector<int>& highlightedRows() const { return highlight_rows_; }
+  const std::vector<int>& highlightedCols() const { return highlight_cols_; }
   int selectedRow() const { return sel_i_; }
   int selectedCol() const { return sel_j_; }
 
@@ -82,6 +87,7 @@ class HeatmapView : public QWidget {
   QPointF pan_;  // offset of the grid from its fitted position, in pixels
   int sel_i_ = -1, sel_j_ = -1;
   int hover_i_ = -1, hover_j_ = -1;
+  std::vector<int> highlight_rows_, highlight_cols_;
   QPoint press_pos_;
   QPointF press_pan_;
   bool pressed_ = false, dragging_ = false;

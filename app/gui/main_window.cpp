@@ -17,10 +17,12 @@
 #include <QVBoxLayout>
 
 #include "app/gui/analysis_views.h"
+#include "app/gui/compare_models.h"
 #include "app/gui/export_dialog.h"
 #include "app/gui/fidelity_label.h"
 #include "app/gui/heatmap_view.h"
 #include "app/gui/item_models.h"
+#include "app/gui/model_list.h"
 #include "app/gui/panels.h"
 #include "render/export.h"
 #include "render/figure.h"
@@ -45,8 +47,15 @@ MainWindow::MainWindow(AppContext* context, bool restore_settings, QWidget* pare
 
   auto* model_dock = new QDockWidget(tr("Model"), this);
   model_dock->setObjectName(QStringLiteral("ModelDock"));
-  model_info_ = new ModelInfoPanel(context_, model_dock);
-  model_dock->setWidget(model_info_);
+  // The model picker (embedded, Hugging Face cache, folder) above what the loaded model is.
+  auto* model_box = new QWidget(model_dock);
+  auto* model_layout = new QVBoxLayout(model_box);
+  model_layout->setContentsMargins(0, 0, 0, 0);
+  model_picker_ = new ModelPicker(context_, model_box);
+  model_info_ = new ModelInfoPanel(context_, model_box);
+  model_layout->addWidget(model_picker_);
+  model_layout->addWidget(model_info_, 1);
+  model_dock->setWidget(model_box);
   addDockWidget(Qt::LeftDockWidgetArea, model_dock);
   auto* predictions_dock = new QDockWidget(tr("Predictions"), this);
   predictions_dock->setObjectName(QStringLiteral("PredictionsDock"));
@@ -79,9 +88,13 @@ MainWindow::MainWindow(AppContext* context, bool restore_settings, QWidget* pare
   buildMenus();
 
   connect(context_, &AppContext::cellsChanged, this, &MainWindow::showMap);
-  connect(context_, &AppContext::selectionChanged, this,
-          [this] { heatmap_->setSelection(context_->selectedRow(), context_->selectedCol()); });
-  connect(heatmap_, &HeatmapView::cellSelected, context_, &AppContext::setSelectedPair);
+  connect(context_, &AppContext::selectionChanged, this, &MainWindow::showSelection);
+  connect(heatmap_, &HeatmapView::cellSelected, this, [this](int i, int j) {
+    // The view may show words (several tokens summed): the context keeps token indices.
+    const auto cells = context_->cells();
+    if (cells && i >= 0) context_->setSelectedPair(cells->tokenRow(i), cells->tokenCol(j));
+    else context_->setSelectedPair(i, j);
+  });
   connect(heatmap_, &HeatmapView::cellHovered, this, [this](int i, int j) {
     const auto map = heatmap_->map();
     if (!map || i < 0) {
@@ -124,6 +137,9 @@ void MainWindow::buildMenus() {
   open->setShortcut(QKeySequence::Open);
   open->setStatusTip(tr("A folder with config.json, model.safetensors and a tokenizer"));
   file->addAction(tr("Use the &embedded model (stories260K)"), context_, &AppContext::loadEmbeddedModel);
+  QMenu* cache = file->addMenu(tr("&Hugging Face cache"));
+  cache->setToolTipsVisible(true);
+  connect(cache, &QMenu::aboutToShow, this, [this, cache] { model_picker_->fillCacheMenu(cache); });
   file->addSeparator();
   QAction* exp = file->addAction(tr("&Export view\u2026"), this, &MainWindow::exportViewInteractive);
   exp->setShortcut(QKeySequence(tr("Ctrl+E")));
@@ -145,6 +161,10 @@ void MainWindow::buildMenus() {
     a->setShortcut(QKeySequence(tr("Ctrl+%1").arg(k + 1)));
     a->setStatusTip(views_->tabToolTip(k));
   }
+  view->addSeparator();
+  QAction* compare = view->addAction(tr("&Compare models…"), this, [this] { openComparison(); });
+  compare->setShortcut(QKeySequence(tr("Ctrl+Shift+M")));
+  compare->setStatusTip(tr("Two models side by side on the same sentence, views kept in step"));
 
   QMenu* help = menuBar()->addMenu(tr("&Help"));
   help->addAction(tr("&Keyboard and mouse"), this, [this] {
@@ -160,6 +180,15 @@ void MainWindow::buildMenus() {
   });
 }
 
+CompareModelsWindow* MainWindow::openComparison() {
+  // Its own window with its own two model slots; it starts from this window's model and text.
+  auto* w = new CompareModelsWindow(context_->session(), context_->text(), context_->mapChoice(), this);
+  w->setWindowFlag(Qt::Window);
+  w->setAttribute(Qt::WA_DeleteOnClose);
+  w->show();
+  return w;
+}
+
 void MainWindow::openModelFolder() {
   const QString dir = QFileDialog::getExistingDirectory(this, tr("Open model folder"));
   if (!dir.isEmpty()) context_->openModelFolder(dir);
@@ -168,17 +197,25 @@ void MainWindow::openModelFolder() {
 void MainWindow::showMap() {
   const auto cells = context_->cells();
   heatmap_->setCells(cells);
-  heatmap_->setSelection(context_->selectedRow(), context_->selectedCol());
+  showSelection();
   renderer_text_->setText(cells ? tr("cells: %1").arg(cells->renderer) : QString());
 }
 
+void MainWindow::showSelection() {
+  const auto cells = context_->cells();
+  const int i = context_->selectedRow(), j = context_->selectedCol();
+  if (cells && i >= 0) heatmap_->setSelection(cells->displayRow(i), cells->displayCol(j));
+  else heatmap_->setSelection(i, j);
+}
+
 Status MainWindow::exportView(const QString& path, const render::ExportOptions& options) {
-  const auto map = context_->map();
-  if (!map) return make_error("nothing to export: no map yet");
+  const auto cells = context_->cells();
+  if (!cells || !cells->map) return make_error("nothing to export: no map yet");
+  // What the view draws (words summed when that option is on), with the same style.
   render::FigureInput in;
-  in.map = map.get();
-  in.style = context_->effectiveStyle();
-  in.special = context_->specialTokens();
+  in.map = cells->map.get();
+  in.style = cells->style;
+  in.special = cells->special;
   return render::export_figure(path.toStdString(), in, options);
 }
 
@@ -212,6 +249,7 @@ void MainWindow::saveSettings() const {
   settings.setValue(QStringLiteral("heatmap/row_normalise"), s.row_normalise);
   settings.setValue(QStringLiteral("heatmap/log_scale"), s.log_scale);
   settings.setValue(QStringLiteral("heatmap/hide_special"), s.hide_special);
+  settings.setValue(QStringLiteral("heatmap/group_words"), s.group_words);
   settings.setValue(QStringLiteral("heatmap/shared_scale"), context_->sharedScale());
 }
 
@@ -224,6 +262,7 @@ void MainWindow::restoreSettings() {
   s.row_normalise = settings.value(QStringLiteral("heatmap/row_normalise"), false).toBool();
   s.log_scale = settings.value(QStringLiteral("heatmap/log_scale"), false).toBool();
   s.hide_special = settings.value(QStringLiteral("heatmap/hide_special"), true).toBool();
+  s.group_words = settings.value(QStringLiteral("heatmap/group_words"), false).toBool();
   context_->setStyle(s);
   context_->setSharedScale(settings.value(QStringLiteral("heatmap/shared_scale"), false).toBool());
   if (settings.contains(QStringLiteral("session/method"))) {

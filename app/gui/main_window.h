@@ -1,7 +1,8 @@
 #pragma once
 // The main window: sentence and token chips on top, the map controls and the heatmap in the
 // middle, model information and predictions in docks, progress and the hovered cell in the status
-// bar. Menus: File (open a model folder, the embedded model, export the view), View (zoom).
+// bar. Menus: File (open a model folder, the embedded model, models in the Hugging Face cache,
+// export the view), View (zoom, compare models). The Model dock has a picker over the same models.
 #include <QMainWindow>
 
 #include "app/gui/app_context.h"
@@ -15,8 +16,10 @@ namespace tl::app {
 
 class AnalysisViews;
 class FidelityLabel;
+class CompareModelsWindow;
 class HeatmapView;
 class MapControls;
+class ModelPicker;
 class ModelInfoPanel;
 class PredictionsPanel;
 class SentencePanel;
@@ -33,7 +36,11 @@ class MainWindow : public QMainWindow {
   SentencePanel* sentencePanel() const { return sentence_; }
   PredictionsPanel* predictionsPanel() const { return predictions_; }
   ModelInfoPanel* modelPanel() const { return model_info_; }
+  ModelPicker* modelPicker() const { return model_picker_; }
   MapControls* mapControls() const { return controls_; }
+
+  // Opens the two-model window (View > Compare models), starting from this window's model/text.
+  CompareModelsWindow* openComparison();
 
   // Exports the current map as a figure (format from the extension) with its provenance file.
   Status exportView(const QString& path, const render::ExportOptions& options);
@@ -46,6 +53,7 @@ class MainWindow : public QMainWindow {
   void openModelFolder();
   void exportViewInteractive();
   void showMap();
+  void showSelection();
   void saveSettings() const;
   void restoreSettings();
 
@@ -56,6 +64,7 @@ class MainWindow : public QMainWindow {
   HeatmapView* heatmap_;
   AnalysisViews* views_;
   ModelInfoPanel* model_info_;
+  ModelPicker* model_picker_;
   PredictionsPanel* predictions_;
   QLabel* status_text_;
   QLabel* hover_text_;

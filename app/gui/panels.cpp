@@ -219,6 +219,12 @@ MapControls::MapControls(AppContext* context, QWidget* parent) : QWidget(parent)
   head_ = new QSpinBox(this);
   head_->setToolTip(tr("Attention head, for per-head methods"));
   first->addWidget(head_);
+  first->addWidget(new QLabel(tr("Target"), this));
+  target_ = new QComboBox(this);
+  target_->setToolTip(tr("Token whose unembedding row is the Out direction (TensorLens Out, In-Out) or whose "
+                         "prediction is explained (gradient methods); default: the model's prediction"));
+  target_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+  first->addWidget(target_);
   description_ = new QLabel(this);
   description_->setMinimumWidth(50);
   description_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
@@ -235,11 +241,16 @@ MapControls::MapControls(AppContext* context, QWidget* parent) : QWidget(parent)
   row_normalise_->setToolTip(tr("Divide each row by its largest absolute value"));
   log_scale_ = new QCheckBox(tr("Log scale"), this);
   log_scale_->setToolTip(tr("Logarithmic colours (symmetric for signed maps)"));
-  hide_special_ = new QCheckBox(tr("Hide special tokens"), this);
-  hide_special_->setToolTip(tr("Leave special tokens (BOS, CLS, SEP) out of the colour scale; they are drawn grey"));
+  hide_special_ = new QCheckBox(tr("Hide special tokens and sink"), this);
+  hide_special_->setToolTip(tr("Leave special tokens (BOS, CLS, SEP) and, in decoders, the first token (the attention "
+                               "sink) out of the colour scale; they are drawn grey"));
+  group_words_ = new QCheckBox(tr("Words as one row/column"), this);
+  group_words_->setToolTip(tr("A word made of several tokens becomes one row and one column (values summed); word "
+                              "boundaries come from the tokenizer's byte spans and leading-space markers"));
   shared_scale_ = new QCheckBox(tr("Shared scale across blocks"), this);
-  shared_scale_->setToolTip(tr("One colour scale for all blocks of this method and scope, so blocks can be compared"));
-  for (auto* box : {row_normalise_, log_scale_, hide_special_, shared_scale_}) second->addWidget(box);
+  shared_scale_->setToolTip(tr("One colour scale for all blocks of this method and scope, so blocks can be compared "
+                               "(other views use it too)"));
+  for (auto* box : {row_normalise_, log_scale_, hide_special_, group_words_, shared_scale_}) second->addWidget(box);
   second->addStretch(1);
 
   syncFromContext();
@@ -251,14 +262,19 @@ MapControls::MapControls(AppContext* context, QWidget* parent) : QWidget(parent)
           [this] { context_->setScope(static_cast<Scope>(scope_->currentData().toInt())); });
   connect(block_, &QSpinBox::valueChanged, context_, &AppContext::setBlock);
   connect(head_, &QSpinBox::valueChanged, context_, &AppContext::setHead);
+  connect(target_, &QComboBox::currentIndexChanged, this, [this] {
+    if (target_->currentIndex() >= 0) context_->setTarget(target_->currentData().toInt());
+  });
+  connect(context_, &AppContext::analysisChanged, this, &MapControls::fillTargets);
   connect(colormap_, &QComboBox::currentIndexChanged, this, &MapControls::pushStyle);
-  for (auto* box : {row_normalise_, log_scale_, hide_special_}) connect(box, &QCheckBox::toggled, this, &MapControls::pushStyle);
+  for (auto* box : {row_normalise_, log_scale_, hide_special_, group_words_})
+    connect(box, &QCheckBox::toggled, this, &MapControls::pushStyle);
   connect(shared_scale_, &QCheckBox::toggled, context_, &AppContext::setSharedScale);
 }
 
 void MapControls::syncFromContext() {
   const QSignalBlocker b0(method_), b1(scope_), b2(block_), b3(head_), b4(colormap_), b5(row_normalise_), b6(log_scale_),
-      b7(hide_special_), b8(shared_scale_);
+      b7(hide_special_), b8(shared_scale_), b9(group_words_);
   const MapChoice& c = context_->mapChoice();
   method_->setCurrentIndex(method_->findData(QString::fromStdString(c.method)));
   const MethodInfo* info = find_method(c.method);
@@ -276,6 +292,8 @@ void MapControls::syncFromContext() {
   head_->setRange(0, std::max(0, heads - 1));
   head_->setValue(c.head);
   head_->setEnabled(has_model && info && info->per_head);
+  fillTargets();
+  target_->setEnabled(has_model && info && uses_target(*info));
   if (info) {
     const QString d = QString::fromUtf8(info->description.data(), static_cast<qsizetype>(info->description.size()));
     description_->setText(QStringLiteral("<i>%1</i>").arg(d.toHtmlEscaped()));
@@ -286,7 +304,28 @@ void MapControls::syncFromContext() {
   row_normalise_->setChecked(s.row_normalise);
   log_scale_->setChecked(s.log_scale);
   hide_special_->setChecked(s.hide_special);
+  group_words_->setChecked(s.group_words);
   shared_scale_->setChecked(context_->sharedScale());
+}
+
+// "Prediction" first, then the current analysis' top predictions (and the chosen target when it
+// is not among them, so the box always shows what the map uses).
+void MapControls::fillTargets() {
+  const QSignalBlocker block(target_);
+  target_->clear();
+  target_->addItem(tr("Prediction"), -1);
+  target_->setItemData(0, tr("Each position's most probable next (or masked) token"), Qt::ToolTipRole);
+  const auto a = context_->analysis();
+  const int chosen = context_->mapChoice().target_token;
+  if (a) {
+    for (const Prediction& p : a->predictions) {
+      target_->addItem(QStringLiteral("%1  %2%").arg(chip_text(p.token)).arg(100.0 * p.probability, 0, 'f', 1), p.id);
+    }
+  }
+  if (chosen >= 0 && target_->findData(chosen) < 0 && context_->session().tokenizer) {
+    target_->addItem(chip_text(context_->session().tokenizer->display_token(chosen)), chosen);
+  }
+  target_->setCurrentIndex(std::max(0, target_->findData(chosen)));
 }
 
 void MapControls::pushStyle() {
@@ -295,6 +334,7 @@ void MapControls::pushStyle() {
   s.row_normalise = row_normalise_->isChecked();
   s.log_scale = log_scale_->isChecked();
   s.hide_special = hide_special_->isChecked();
+  s.group_words = group_words_->isChecked();
   context_->setStyle(s);
 }
 

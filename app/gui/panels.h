@@ -4,8 +4,8 @@
 //   ModelInfoPanel   what the loaded model is (family, sizes, source)
 //   SentencePanel    the text box and its live tokenization as chips
 //   PredictionsPanel top-k next (or masked) tokens of the current analysis
-//   MapControls      method (from the registry), scope, block and head pickers, and the heatmap's
-//                    readability options
+//   MapControls      method (from the registry), scope, block, head and target pickers, and the
+//                    heatmap's readability options
 #include <QWidget>
 
 #include "app/gui/app_context.h"
@@ -70,20 +70,24 @@ class MapControls : public QWidget {
   QComboBox* scopeBox() const { return scope_; }
   QSpinBox* blockBox() const { return block_; }
   QSpinBox* headBox() const { return head_; }
+  QComboBox* targetBox() const { return target_; }
 
  private:
   void pushStyle();
   void syncFromContext();
+  void fillTargets();
   AppContext* context_;
   QComboBox* method_;
   QLabel* description_;
   QComboBox* scope_;
   QSpinBox* block_;
   QSpinBox* head_;
+  QComboBox* target_;
   QComboBox* colormap_;
   QCheckBox* row_normalise_;
   QCheckBox* log_scale_;
   QCheckBox* hide_special_;
+  QCheckBox* group_words_;
   QCheckBox* shared_scale_;
 };
 

@@ -4,6 +4,7 @@
 #include <QMouseEvent>
 #include <QPainter>
 #include <QToolTip>
+#include <algorithm>
 #include <cmath>
 
 #include "app/gui/item_models.h"
@@ -18,6 +19,7 @@ TokenChips::TokenChips(AppContext* context, QWidget* parent) : QWidget(parent), 
   setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Preferred);
   connect(context_, &AppContext::encodingChanged, this, [this] {
     texts_.clear();
+    highlighted_.clear();
     for (const auto& label : context_->tokenLabels()) texts_.push_back(chip_text(label));
     relayout();
   });
@@ -105,11 +107,22 @@ void TokenChips::paintEvent(QPaintEvent*) {
     p.setBrush(fill);
     p.setPen(QPen(palette().mid().color(), 1.0, is_special ? Qt::DashLine : Qt::SolidLine));
     p.drawRoundedRect(r, 4, 4);
+    if (std::find(highlighted_.begin(), highlighted_.end(), static_cast<int>(k)) != highlighted_.end()) {
+      p.setPen(QPen(QColor(0, 200, 100), 2.0));
+      p.setBrush(Qt::NoBrush);
+      p.drawRoundedRect(r.adjusted(1, 1, -1, -1), 4, 4);
+    }
     p.setPen(is_special ? palette().placeholderText().color() : text);
     // Elide against the laid-out width (the outline rect above is inset by half a pixel).
     const QRect text_rect = rects_[k].adjusted(kPadX, 0, -kPadX, 0);
     p.drawText(text_rect, Qt::AlignCenter, fm.elidedText(texts_[k], Qt::ElideRight, text_rect.width()));
   }
+}
+
+void TokenChips::setHighlighted(std::vector<int> tokens) {
+  if (tokens == highlighted_) return;
+  highlighted_ = std::move(tokens);
+  update();
 }
 
 void TokenChips::mousePressEvent(QMouseEvent* event) {

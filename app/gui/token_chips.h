@@ -21,6 +21,10 @@ class TokenChips : public QWidget {
   int chipAt(QPoint pos) const;
   QRect chipRect(int index) const;
   int rowPitch() const;  // height of one row of chips with the gap below it
+  // Chips outlined as linked to something elsewhere (two-model mode: the other model's hovered
+  // span); empty clears.
+  void setHighlighted(std::vector<int> tokens);
+  const std::vector<int>& highlighted() const { return highlighted_; }
 
  signals:
   void layoutChanged();  // chips were laid out again (new tokens or a new width)
@@ -39,6 +43,7 @@ class TokenChips : public QWidget {
   AppContext* context_;
   std::vector<QString> texts_;
   std::vector<QRect> rects_;
+  std::vector<int> highlighted_;
 };
 
 }  // namespace tl::app

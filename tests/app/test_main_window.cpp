@@ -1,6 +1,7 @@
 // The main window on the embedded model (offscreen platform): panels fill in, the heatmap shows
 // the map with tooltips, selection by mouse and keyboard reaches the context and the chips,
 // zoom keeps the view consistent, and exporting the view writes a figure and its provenance.
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDialogButtonBox>
 #include <QLineEdit>
@@ -13,6 +14,7 @@
 #include <filesystem>
 
 #include "app/gui/app_context.h"
+#include "app/gui/compare_models.h"
 #include "app/gui/export_dialog.h"
 #include "app/gui/heatmap_view.h"
 #include "app/gui/main_window.h"
@@ -164,6 +166,52 @@ class TestMainWindow : public QObject {
     const QByteArray text = svg.readAll();
     QVERIFY(text.contains(context_->map()->provenance.method.c_str()));
     QVERIFY(text.contains(">saw<") || text.contains(" saw<"));
+  }
+  // Words as one row/column: the view shows words, the context keeps token indices (a word row
+  // stands for its last token, a column for its first), and the export draws what the view shows.
+  void wordsSelectAndExportAsWords() {
+    window_->sentencePanel()->editor()->setPlainText(QStringLiteral("Once upon a time, there was a little girl."));
+    QVERIFY(waitForAnalysis());
+    const int tokens = context_->map()->rows();
+    tl::render::HeatmapStyle s = context_->style();
+    s.group_words = true;
+    context_->setStyle(s);
+    QVERIFY(waitForAnalysis());
+    const auto cells = context_->cells();
+    QVERIFY(cells->words);
+    HeatmapView* view = window_->heatmap();
+    QVERIFY(view->map()->rows() < tokens);  // "girl" is several tokens
+    int girl = -1;
+    for (int w = 0; w < view->map()->rows(); ++w)
+      if (view->map()->row_labels[static_cast<std::size_t>(w)].find("girl") != std::string::npos) girl = w;
+    QVERIFY(girl > 0);
+    const auto [b, e] = cells->words->words[static_cast<std::size_t>(girl)];
+    QVERIFY(e - b > 1);
+    QTest::mouseClick(view, Qt::LeftButton, {}, view->cellRect(girl, girl).center().toPoint());
+    QCOMPARE(context_->selectedRow(), e - 1);
+    QCOMPARE(context_->selectedCol(), b);
+    QCOMPARE(view->selectedRow(), girl);
+    QTemporaryDir dir;
+    QVERIFY(window_->exportView(dir.filePath("words.svg"), {}).ok());
+    QFile prov(dir.filePath("words.svg.provenance.json"));
+    QVERIFY(prov.open(QIODevice::ReadOnly));
+    const QByteArray json = prov.readAll();
+    QVERIFY(json.contains("\"group_words\": true"));
+    QVERIFY(json.contains("\"words\": \"summed\""));
+    s.group_words = false;
+    context_->setStyle(s);
+    QVERIFY(waitForAnalysis());
+    QCOMPARE(view->map()->rows(), tokens);
+  }
+  void compareModelsOpensFromTheMainWindow() {
+    CompareModelsWindow* w = window_->openComparison();
+    QVERIFY(w && w->isWindow());
+    QCOMPARE(w->slotA()->context()->session().model, context_->session().model);  // starts from this model
+    QCOMPARE(w->textEdit()->text(), context_->text());
+    QCOMPARE(w->slotA()->context()->mapChoice().method, context_->mapChoice().method);
+    QTRY_VERIFY_WITH_TIMEOUT(w->ready(), 60000);
+    w->close();  // deletes itself
+    QVERIFY(window_->modelPicker());
   }
   void exportDialog() {
     ExportDialog dialog(QStringLiteral("/tmp/figure.svg"));

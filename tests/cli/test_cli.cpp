@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -142,6 +143,125 @@ TEST(Cli, BadInputGivesOneLineErrorAndNonZeroExit) {
     EXPECT_NE(r.status, 0) << args;
     EXPECT_NE(r.out.find("error"), std::string::npos) << args << ": " << r.out;
     EXPECT_LE(std::count(r.out.begin(), r.out.end(), '\n'), 1) << args << ": " << r.out;
+  }
+}
+
+namespace {
+
+std::string read_all(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+// PNG signature and the IHDR size (big-endian width, height at bytes 16..23).
+bool png_size(const std::string& path, int* w, int* h) {
+  const std::string b = read_all(path);
+  if (b.size() < 24 || b.compare(0, 8, "\x89PNG\r\n\x1a\n") != 0) return false;
+  auto be32 = [&](std::size_t o) {
+    return (unsigned(static_cast<unsigned char>(b[o])) << 24) | (unsigned(static_cast<unsigned char>(b[o + 1])) << 16) |
+           (unsigned(static_cast<unsigned char>(b[o + 2])) << 8) | unsigned(static_cast<unsigned char>(b[o + 3]));
+  };
+  *w = static_cast<int>(be32(16));
+  *h = static_cast<int>(be32(20));
+  return true;
+}
+
+void expect_provenance(const std::string& figure, const std::string& method, const std::string& text) {
+  const std::string prov = figure + ".provenance.json";
+  ASSERT_TRUE(std::filesystem::exists(prov)) << prov;
+  auto j = nlohmann::json::parse(read_all(prov));
+  EXPECT_EQ(j["method"], method);
+  EXPECT_EQ(j["text"], text);
+  EXPECT_NE(j["model"].get<std::string>().find("stories260K"), std::string::npos);
+  for (const char* k : {"layers", "options", "tool_version", "tokens", "style", "export"}) EXPECT_TRUE(j.contains(k)) << k;
+  EXPECT_FALSE(j["tokens"]["rows"].empty());
+}
+
+}  // namespace
+
+TEST(Cli, RenderWritesPngSvgPdfWithProvenance) {
+  const std::string text = "Once upon a time";
+  std::filesystem::remove_all(tmp("render"));
+  std::filesystem::create_directories(tmp("render"));
+  const std::string png = tmp("render/lens.png"), svg = tmp("render/lens.svg"), pdf = tmp("render/lens.pdf");
+  CliRun r = run("render --text '" + text + "' --method tensorlens-in --through 2 --size 800x600 --dpi 96 --quiet --out " + png);
+  ASSERT_EQ(r.status, 0) << r.out;
+  int w = 0, h = 0;
+  ASSERT_TRUE(png_size(png, &w, &h)) << "not a PNG";
+  EXPECT_EQ(w, 800);
+  EXPECT_EQ(h, 600);
+  expect_provenance(png, "tensorlens-in", text);
+  auto j = nlohmann::json::parse(read_all(png + ".provenance.json"));
+  EXPECT_EQ(j["layers"], "blocks 1..2");
+  EXPECT_EQ(j["export"]["width_px"], 800);
+  EXPECT_EQ(j["style"]["hide_special"], true);
+
+  r = run("render --text '" + text + "' --method rollout --quiet --colormap magma --out " + svg);
+  ASSERT_EQ(r.status, 0) << r.out;
+  const std::string svg_text = read_all(svg);
+  EXPECT_NE(svg_text.find("<svg"), std::string::npos);
+  EXPECT_NE(svg_text.find("rollout"), std::string::npos);  // the title as text
+  EXPECT_NE(svg_text.find("upon"), std::string::npos);     // token labels as text
+  expect_provenance(svg, "rollout", text);
+
+  r = run("render --text '" + text + "' --method attention --layer 1 --head 2 --quiet --out " + pdf);
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(read_all(pdf).compare(0, 5, "%PDF-"), 0);
+  expect_provenance(pdf, "attention", text);
+
+  // No silent overwrite: the file is kept and the error is one line; --force replaces it.
+  const auto before = std::filesystem::last_write_time(png);
+  r = run("render --text 'Lily' --method tensorlens-in --quiet --out " + png);
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.out.find("already exists"), std::string::npos) << r.out;
+  EXPECT_EQ(std::filesystem::last_write_time(png), before);
+  r = run("render --text 'Lily' --method tensorlens-in --quiet --force --out " + png);
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(nlohmann::json::parse(read_all(png + ".provenance.json"))["text"], "Lily");
+  // No temporary files left behind by the atomic writes.
+  int files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(tmp("render"))) {
+    (void)e;
+    ++files;
+  }
+  EXPECT_EQ(files, 6);
+}
+
+TEST(Cli, RenderBatchOneFigurePerSentenceAndMethod) {
+  const std::string dir = tmp("render_batch");
+  std::filesystem::remove_all(dir);
+  const std::string list = tmp("sentences.txt");
+  {
+    std::ofstream f(list);
+    f << "Once upon a time\n\nLily saw a cat.\r\nThe dog ran.\n";
+  }
+  CliRun r = run("render --sentences " + list + " --methods tensorlens-in,rollout --size 640x480 --out-dir " + dir);
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("[6/6]"), std::string::npos) << r.out;  // progress on stderr
+  const char* texts[] = {"Once upon a time", "Lily saw a cat.", "The dog ran."};
+  for (int k = 1; k <= 3; ++k) {
+    for (const std::string m : {"tensorlens-in", "rollout"}) {
+      const std::string f = dir + "/s00" + std::to_string(k) + "-" + m + ".png";
+      int w = 0, h = 0;
+      ASSERT_TRUE(png_size(f, &w, &h)) << f;
+      EXPECT_EQ(w, 640);
+      expect_provenance(f, m, texts[k - 1]);
+    }
+  }
+  // A second run would overwrite: refused before any work, nothing changed.
+  r = run("render --sentences " + list + " --methods rollout --out-dir " + dir);
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.out.find("already exists"), std::string::npos) << r.out;
+}
+
+TEST(Cli, RenderRejectsBadArguments) {
+  for (const std::string& args : std::vector<std::string>{"render --text hi --method tensorlens-in --out x.bmp", "render --text hi --out x.png",
+                           "render --text hi --method no-such --out " + tmp("nosuch.png"),
+                           "render --text hi --method rollout --size 10 --out " + tmp("badsize.png"),
+                           "render --sentences /nonexistent.txt --methods rollout --out-dir " + tmp("nodir")}) {
+    CliRun r = run(args);
+    EXPECT_NE(r.status, 0) << args;
+    EXPECT_NE(r.out.find("error"), std::string::npos) << args << ": " << r.out;
   }
 }
 

@@ -1,0 +1,294 @@
+#include "app/gui/compare_models.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QGridLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QScrollArea>
+#include <QSignalBlocker>
+#include <QSpinBox>
+#include <QStandardItemModel>
+#include <QVBoxLayout>
+#include <algorithm>
+
+#include "app/gui/heatmap_view.h"
+#include "app/gui/item_models.h"
+#include "app/gui/model_list.h"
+#include "app/gui/model_pair.h"
+#include "app/gui/token_chips.h"
+
+namespace tl::app {
+
+// ---------------------------------------------------------------- ModelSlot
+
+ModelSlot::ModelSlot(const QString& name, QWidget* parent) : QWidget(parent), context_(new AppContext(this)) {
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(0, 0, 0, 0);
+  auto* top = new QHBoxLayout;
+  auto* title = new QLabel(QStringLiteral("<b>%1</b>").arg(name.toHtmlEscaped()), this);
+  picker_ = new ModelPicker(context_, this);
+  top->addWidget(title);
+  top->addWidget(picker_, 1);
+  layout->addLayout(top);
+  caption_ = new QLabel(this);
+  caption_->setWordWrap(true);
+  layout->addWidget(caption_);
+  auto* scroll = new QScrollArea(this);
+  chips_ = new TokenChips(context_, scroll);
+  scroll->setWidget(chips_);
+  scroll->setWidgetResizable(true);
+  scroll->setFrameShape(QFrame::NoFrame);
+  scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+  scroll->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Fixed);
+  layout->addWidget(scroll);
+  auto fit_scroll = [this, scroll] {
+    const int wanted = chips_->heightForWidth(std::max(1, scroll->viewport()->width()));
+    scroll->setFixedHeight(std::min(wanted, chips_->rowPitch() * 3));
+  };
+  connect(context_, &AppContext::encodingChanged, scroll, fit_scroll, Qt::QueuedConnection);
+  connect(chips_, &TokenChips::layoutChanged, scroll, fit_scroll, Qt::QueuedConnection);
+  heatmap_ = new HeatmapView(this);
+  layout->addWidget(heatmap_, 1);
+
+  connect(context_, &AppContext::cellsChanged, this, [this] { heatmap_->setCells(context_->cells()); });
+  // Ready once the current text's analysis and cells are in and the worker is idle: the worker's
+  // idle notice can arrive after the last result, so both are checked.
+  auto reevaluate = [this] {
+    const auto a = context_->analysis();
+    const bool now = context_->cells() && a && a->text == context_->text() && !context_->jobs().busy();
+    if (now && !ready_) {
+      ready_ = true;
+      emit readyChanged();
+    }
+  };
+  connect(context_, &AppContext::analysisFinished, this, reevaluate);
+  connect(&context_->jobs(), &JobQueue::busyChanged, this, reevaluate);
+  for (auto signal : {&AppContext::textChanged, &AppContext::mapChoiceChanged, &AppContext::styleChanged,
+                      &AppContext::modelChanged}) {
+    connect(context_, signal, this, [this] { ready_ = false; });
+  }
+}
+
+// ---------------------------------------------------------------- CompareModelsWindow
+
+CompareModelsWindow::CompareModelsWindow(const ModelSession& a, const QString& text, const MapChoice& choice,
+                                         QWidget* parent)
+    : QWidget(parent) {
+  choice_ = choice;
+  choice_.target_token = -1;
+  setWindowTitle(tr("Compare models \u2014 TensorLens Studio"));
+  setObjectName(QStringLiteral("CompareModelsWindow"));
+  auto* layout = new QVBoxLayout(this);
+
+  auto* controls = new QHBoxLayout;
+  text_ = new QLineEdit(this);
+  text_->setPlaceholderText(tr("The sentence both models read"));
+  text_->setToolTip(tr("Each model tokenizes it its own way"));
+  method_ = new QComboBox(this);
+  for (const MethodInfo& info : method_registry()) {
+    const QString name = QString::fromLatin1(info.name.data(), static_cast<qsizetype>(info.name.size()));
+    method_->addItem(name, name);
+  }
+  method_->setToolTip(tr("The same method in both models"));
+  scope_ = new QComboBox(this);
+  scope_->addItem(tr("Block alone"), int(Scope::Layer));
+  scope_->addItem(tr("Blocks 1 to n"), int(Scope::UpTo));
+  scope_->addItem(tr("End to end"), int(Scope::EndToEnd));
+  block_ = new QSpinBox(this);
+  block_->setToolTip(tr("Block of model A; model B shows the block at the same relative depth"));
+  row_normalise_ = new QCheckBox(tr("Normalise rows"), this);
+  group_words_ = new QCheckBox(tr("Words as one row/column"), this);
+  group_words_->setToolTip(tr("Tokenizations differ between models; words line up better than tokens"));
+  controls->addWidget(new QLabel(tr("Text"), this));
+  controls->addWidget(text_, 1);
+  controls->addWidget(new QLabel(tr("Method"), this));
+  controls->addWidget(method_);
+  controls->addWidget(scope_);
+  controls->addWidget(new QLabel(tr("Block (A)"), this));
+  controls->addWidget(block_);
+  controls->addWidget(row_normalise_);
+  controls->addWidget(group_words_);
+  layout->addLayout(controls);
+
+  auto* side_by_side = new QHBoxLayout;
+  a_ = new ModelSlot(tr("A"), this);
+  b_ = new ModelSlot(tr("B"), this);
+  side_by_side->addWidget(a_, 1);
+  side_by_side->addWidget(b_, 1);
+  layout->addLayout(side_by_side, 1);
+  link_ = new QLabel(
+      tr("Hover a cell: the other model's tokens covering the same text are outlined in green."), this);
+  layout->addWidget(link_);
+
+  for (ModelSlot* s : {a_, b_}) {
+    connect(s, &ModelSlot::readyChanged, this, [this] {
+      if (ready()) emit bothReady();
+    });
+    connect(s->context(), &AppContext::modelChanged, this, [this] {
+      pushChoice();
+      syncControls();
+    });
+    connect(s->context(), &AppContext::mapChoiceChanged, this, &CompareModelsWindow::updateCaptions);
+    connect(s->context(), &AppContext::errorOccurred, link_, [this, s](const QString& m) {
+      link_->setText(tr("%1: %2").arg(s == a_ ? QStringLiteral("A") : QStringLiteral("B"), m));
+    });
+    connect(s->heatmap(), &HeatmapView::cellHovered, this, [this, s](int i, int j) { linkHover(s, i, j); });
+  }
+  connect(text_, &QLineEdit::textChanged, this, &CompareModelsWindow::setText);
+  connect(method_, &QComboBox::currentIndexChanged, this,
+          [this] { setMethod(method_->currentData().toString()); });
+  connect(scope_, &QComboBox::currentIndexChanged, this,
+          [this] { setScope(static_cast<Scope>(scope_->currentData().toInt())); });
+  connect(block_, &QSpinBox::valueChanged, this, &CompareModelsWindow::setBlock);
+  for (QCheckBox* box : {row_normalise_, group_words_}) {
+    connect(box, &QCheckBox::toggled, this, [this] {
+      render::HeatmapStyle s = a_->context()->style();
+      s.row_normalise = row_normalise_->isChecked();
+      s.group_words = group_words_->isChecked();
+      setStyle(s);
+    });
+  }
+
+  if (a.model)
+    a_->context()->setSession(a);
+  else
+    a_->context()->loadEmbeddedModel();
+  b_->context()->loadEmbeddedModel();
+  const QString start =
+      text.isEmpty() ? QStringLiteral("Once upon a time, there was a little girl named Lily.") : text;
+  text_->setText(start);  // -> setText on both slots
+  pushChoice();
+  syncControls();
+  resize(1500, 860);
+}
+
+void CompareModelsWindow::setText(const QString& text) {
+  if (text_->text() != text) {
+    const QSignalBlocker block(text_);
+    text_->setText(text);
+  }
+  a_->context()->setText(text);
+  b_->context()->setText(text);
+}
+
+void CompareModelsWindow::setMethod(const QString& method) {
+  choice_.method = method.toStdString();
+  pushChoice();
+  syncControls();
+}
+
+void CompareModelsWindow::setScope(Scope scope) {
+  choice_.scope = scope;
+  pushChoice();
+  syncControls();
+}
+
+void CompareModelsWindow::setBlock(int block_of_a) {
+  choice_.block = block_of_a;
+  pushChoice();
+  syncControls();
+}
+
+void CompareModelsWindow::setStyle(const render::HeatmapStyle& style) {
+  a_->context()->setStyle(style);
+  b_->context()->setStyle(style);
+}
+
+// Model A takes the choice as it is (made valid for it); model B the same method and scope at
+// the relative block. Each context drops what its model does not offer (normalised()).
+void CompareModelsWindow::pushChoice() {
+  AppContext* ca = a_->context();
+  AppContext* cb = b_->context();
+  if (ca->hasModel()) choice_ = normalised(choice_, *ca->session().model);
+  for (AppContext* c : {ca, cb}) {
+    c->setMethod(QString::fromStdString(choice_.method));
+    c->setScope(choice_.scope);
+  }
+  ca->setBlock(choice_.block);
+  if (ca->hasModel() && cb->hasModel())
+    cb->setBlock(relative_layer(choice_.block, ca->numBlocks(), cb->numBlocks()));
+  else
+    cb->setBlock(choice_.block);
+  updateCaptions();
+}
+
+void CompareModelsWindow::syncControls() {
+  const QSignalBlocker b0(method_), b1(scope_), b2(block_);
+  method_->setCurrentIndex(method_->findData(QString::fromStdString(choice_.method)));
+  const MethodInfo* info = find_method(choice_.method);
+  for (int k = 0; k < scope_->count(); ++k) {
+    const bool ok = info && scope_supported(*info, static_cast<Scope>(scope_->itemData(k).toInt()));
+    if (auto* model = qobject_cast<QStandardItemModel*>(scope_->model())) model->item(k)->setEnabled(ok);
+  }
+  scope_->setCurrentIndex(scope_->findData(int(choice_.scope)));
+  block_->setRange(1, std::max(1, a_->context()->numBlocks()));
+  block_->setValue(choice_.block);
+  block_->setEnabled(choice_.scope != Scope::EndToEnd);
+}
+
+void CompareModelsWindow::updateCaptions() {
+  for (ModelSlot* s : {a_, b_}) {
+    AppContext* c = s->context();
+    if (!c->hasModel()) {
+      s->caption()->setText(tr("<i>loading\u2026</i>"));
+      continue;
+    }
+    const MapChoice& m = c->mapChoice();
+    QString where = m.scope == Scope::EndToEnd ? tr("end to end")
+                    : m.scope == Scope::Layer  ? tr("block %1 of %2").arg(m.block).arg(c->numBlocks())
+                                               : tr("blocks 1..%1 of %2").arg(m.block).arg(c->numBlocks());
+    if (s == b_ && m.scope != Scope::EndToEnd && a_->context()->hasModel())
+      where += tr(" (same relative depth as A)");
+    s->caption()->setText(
+        QStringLiteral("%1 \u00b7 %2 \u00b7 %3")
+            .arg(c->session().displayName().toHtmlEscaped(), QString::fromStdString(m.method), where));
+  }
+}
+
+void CompareModelsWindow::linkHover(ModelSlot* from, int i, int j) {
+  ModelSlot* to = from == a_ ? b_ : a_;
+  const auto from_cells = from->context()->cells();
+  const auto to_cells = to->context()->cells();
+  const auto from_a = from->context()->analysis();
+  const auto to_a = to->context()->analysis();
+  if (i < 0 || !from_cells || !to_cells || !from_a || !to_a || from_a->text != to_a->text) {
+    to->heatmap()->setHighlight({}, {});
+    to->chips()->setHighlighted({});
+    return;
+  }
+  const Encoding& fe = from_a->encoding;
+  const Encoding& te = to_a->encoding;
+  const Map& fm = *from_cells->map;
+  const Map& tm = *to_cells->map;
+  // An axis links only when it is the sentence's tokens (or words) in both maps.
+  auto token_axis = [](const Map& m, const RenderedCells& c, bool rows, std::size_t n_tokens) {
+    const int n = rows ? m.rows() : m.cols();
+    const bool grouped = rows ? c.word_rows : c.word_cols;
+    return grouped || n == static_cast<int>(n_tokens);
+  };
+  auto linked = [&](bool rows, int index) {
+    std::vector<int> display;
+    std::vector<int> tokens;
+    if (!token_axis(fm, *from_cells, rows, fe.size()) || !token_axis(tm, *to_cells, rows, te.size()))
+      return std::make_pair(display, tokens);
+    const auto [first, last] = rows ? from_cells->rowTokens(index) : from_cells->colTokens(index);
+    const auto [b, e] = byte_range(fe, first, last);
+    tokens = overlapping_tokens(te, b, e);
+    for (int t : tokens) {
+      const int d = rows ? to_cells->displayRow(t) : to_cells->displayCol(t);
+      if (std::find(display.begin(), display.end(), d) == display.end()) display.push_back(d);
+    }
+    return std::make_pair(display, tokens);
+  };
+  auto [rows, row_tokens] = linked(true, i);
+  auto [cols, col_tokens] = linked(false, j);
+  to->heatmap()->setHighlight(rows, cols);
+  std::vector<int> chips = row_tokens;
+  for (int t : col_tokens)
+    if (std::find(chips.begin(), chips.end(), t) == chips.end()) chips.push_back(t);
+  to->chips()->setHighlighted(chips);
+}
+
+}  // namespace tl::app
