@@ -15,6 +15,13 @@
 using namespace tl::app;
 
 namespace {
+// AddressSanitizer makes the chip layout ~2-4x slower (2.4 s measured in CI's ASan pass for what
+// takes 0.4-0.7 s in Release): the bounds are for the Release build, scaled for instrumented ones.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr double kSanitizerSlowdown = 4.0;
+#else
+constexpr double kSanitizerSlowdown = 1.0;
+#endif
 double thread_cpu_ms() {
   timespec ts{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
@@ -80,8 +87,8 @@ class TestLongPaste : public QObject {
         "paste of %d tokens: setPlainText (tokenize + refuse) %.0f ms UI CPU (%lld ms wall), queued events "
         "%.0f ms UI CPU (%lld ms wall)",
         static_cast<int>(context.encoding().size()), paste_cpu, paste_ms, events_cpu, events_ms);
-    QVERIFY2(paste_cpu < 1000, qPrintable(QString::number(paste_cpu)));
-    QVERIFY2(events_cpu < 1500, qPrintable(QString::number(events_cpu)));
+    QVERIFY2(paste_cpu < 1000 * kSanitizerSlowdown, qPrintable(QString::number(paste_cpu)));
+    QVERIFY2(events_cpu < 1500 * kSanitizerSlowdown, qPrintable(QString::number(events_cpu)));
 
     // A short text afterwards is analysed as usual.
     QSignalSpy again(&context, &AppContext::analysisFinished);
