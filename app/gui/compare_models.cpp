@@ -35,20 +35,7 @@ ModelSlot::ModelSlot(const QString& name, QWidget* parent) : QWidget(parent), co
   caption_ = new QLabel(this);
   caption_->setWordWrap(true);
   layout->addWidget(caption_);
-  auto* scroll = new QScrollArea(this);
-  chips_ = new TokenChips(context_, scroll);
-  scroll->setWidget(chips_);
-  scroll->setWidgetResizable(true);
-  scroll->setFrameShape(QFrame::NoFrame);
-  scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
-  scroll->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Fixed);
-  layout->addWidget(scroll);
-  auto fit_scroll = [this, scroll] {
-    const int wanted = chips_->heightForWidth(std::max(1, scroll->viewport()->width()));
-    scroll->setFixedHeight(std::min(wanted, chips_->rowPitch() * 3));
-  };
-  connect(context_, &AppContext::encodingChanged, scroll, fit_scroll, Qt::QueuedConnection);
-  connect(chips_, &TokenChips::layoutChanged, scroll, fit_scroll, Qt::QueuedConnection);
+  layout->addWidget(make_chip_band(context_, 3, this, &chips_));
   heatmap_ = new HeatmapView(this);
   layout->addWidget(heatmap_, 1);
 

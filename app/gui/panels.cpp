@@ -94,20 +94,7 @@ SentencePanel::SentencePanel(AppContext* context, QWidget* parent) : QWidget(par
   row->addStretch(1);
   layout->addLayout(row);
   // Long texts scroll inside a band of at most four chip rows, so the heatmap keeps its room.
-  auto* scroll = new QScrollArea(this);
-  chips_ = new TokenChips(context_, scroll);
-  scroll->setWidget(chips_);
-  scroll->setWidgetResizable(true);
-  scroll->setFrameShape(QFrame::NoFrame);
-  scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
-  scroll->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Fixed);
-  layout->addWidget(scroll);
-  auto fit_scroll = [this, scroll] {
-    const int wanted = chips_->heightForWidth(std::max(1, scroll->viewport()->width()));
-    scroll->setFixedHeight(std::min(wanted, chips_->rowPitch() * 4));
-  };
-  connect(context_, &AppContext::encodingChanged, scroll, fit_scroll, Qt::QueuedConnection);
-  connect(chips_, &TokenChips::layoutChanged, scroll, fit_scroll, Qt::QueuedConnection);
+  layout->addWidget(make_chip_band(context_, 4, this, &chips_));
 
   connect(editor_, &QPlainTextEdit::textChanged, this, [this] { context_->setText(editor_->toPlainText()); });
   connect(context_, &AppContext::textChanged, this, [this] {

@@ -3,6 +3,7 @@
 #include <QHelpEvent>
 #include <QMouseEvent>
 #include <QPainter>
+#include <QScrollArea>
 #include <QToolTip>
 #include <algorithm>
 #include <cmath>
@@ -154,6 +155,24 @@ bool TokenChips::event(QEvent* event) {
     return true;
   }
   return QWidget::event(event);
+}
+
+QScrollArea* make_chip_band(AppContext* context, int max_rows, QWidget* parent, TokenChips** chips) {
+  auto* scroll = new QScrollArea(parent);
+  auto* band = new TokenChips(context, scroll);
+  scroll->setWidget(band);
+  scroll->setWidgetResizable(true);
+  scroll->setFrameShape(QFrame::NoFrame);
+  scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+  scroll->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Fixed);
+  auto fit = [band, scroll, max_rows] {
+    const int wanted = band->heightForWidth(std::max(1, scroll->viewport()->width()));
+    scroll->setFixedHeight(std::min(wanted, band->rowPitch() * max_rows));
+  };
+  QObject::connect(context, &AppContext::encodingChanged, scroll, fit, Qt::QueuedConnection);
+  QObject::connect(band, &TokenChips::layoutChanged, scroll, fit, Qt::QueuedConnection);
+  *chips = band;
+  return scroll;
 }
 
 }  // namespace tl::app

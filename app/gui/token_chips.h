@@ -5,6 +5,8 @@
 // (source); clicking a chip selects that token's row.
 #include <QWidget>
 
+class QScrollArea;
+
 #include "app/gui/app_context.h"
 
 namespace tl::app {
@@ -45,5 +47,9 @@ class TokenChips : public QWidget {
   std::vector<QRect> rects_;
   std::vector<int> highlighted_;
 };
+
+// The chips of `context` in a scroll band at most `max_rows` chip rows high (long texts scroll
+// inside it, so the views below keep their room). Returns the scroll area; *chips gets the chips.
+QScrollArea* make_chip_band(AppContext* context, int max_rows, QWidget* parent, TokenChips** chips);
 
 }  // namespace tl::app
