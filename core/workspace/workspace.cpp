@@ -10,7 +10,8 @@
 
 namespace tl {
 
-using Json = nlohmann::ordered_json;
+// Ordered so saved files keep a stable, readable key order (tl::Json elsewhere is unordered).
+using WorkspaceJson = nlohmann::ordered_json;
 
 namespace {
 
@@ -43,17 +44,17 @@ const char* to_string(WorkspaceProblem problem) {
 // ---------------------------------------------------------------- writing
 
 std::string serialize_workspace(const Workspace& ws) {
-  Json doc;
+  WorkspaceJson doc;
   doc["format"] = kWorkspaceFormat;
   doc["version"] = kWorkspaceVersion;
-  Json models = Json::array();
+  WorkspaceJson models = WorkspaceJson::array();
   for (const auto& m : ws.models) models.push_back({{"source", m.source}});
   doc["models"] = std::move(models);
   doc["sentences"] = ws.sentences;
   doc["current_sentence"] = ws.current_sentence;
-  Json views = Json::array();
+  WorkspaceJson views = WorkspaceJson::array();
   for (const auto& v : ws.views) {
-    Json j;
+    WorkspaceJson j;
     j["model"] = v.model;
     j["sentence"] = v.sentence;
     j["method"] = v.method;
@@ -61,7 +62,7 @@ std::string serialize_workspace(const Workspace& ws) {
     j["block"] = v.block;
     j["head"] = v.head;
     j["selection"] =
-        v.selected_row >= 0 && v.selected_col >= 0 ? Json::array({v.selected_row, v.selected_col}) : Json();
+        v.selected_row >= 0 && v.selected_col >= 0 ? WorkspaceJson::array({v.selected_row, v.selected_col}) : WorkspaceJson();
     j["colour"] = {{"colormap", v.colour.colormap},
                    {"row_normalise", v.colour.row_normalise},
                    {"log_scale", v.colour.log_scale},
@@ -71,7 +72,7 @@ std::string serialize_workspace(const Workspace& ws) {
   }
   doc["views"] = std::move(views);
   // Invalid UTF-8 in a sentence or path is replaced rather than thrown on: saving never fails on content.
-  return doc.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
+  return doc.dump(2, ' ', false, WorkspaceJson::error_handler_t::replace) + "\n";
 }
 
 // ---------------------------------------------------------------- reading
@@ -86,7 +87,7 @@ class FieldReader {
 
   void skip(const std::string& where, const std::string& why) { skipped_.push_back(where + ": " + why); }
 
-  void read_int(const Json& obj, const char* key, const std::string& where, int& out, int lo, int hi) {
+  void read_int(const WorkspaceJson& obj, const char* key, const std::string& where, int& out, int lo, int hi) {
     const auto it = obj.find(key);
     if (it == obj.end()) return;
     if (!it->is_number_integer()) return skip(where + "." + key, "not an integer");
@@ -97,7 +98,7 @@ class FieldReader {
     out = static_cast<int>(v);
   }
 
-  void read_bool(const Json& obj, const char* key, const std::string& where, bool& out) {
+  void read_bool(const WorkspaceJson& obj, const char* key, const std::string& where, bool& out) {
     const auto it = obj.find(key);
     if (it == obj.end()) return;
     if (!it->is_boolean()) return skip(where + "." + key, "not true/false");
@@ -105,7 +106,7 @@ class FieldReader {
   }
 
   // Strings longer than max_bytes are skipped (not truncated: a cut path or method name is wrong).
-  bool read_string(const Json& value, const std::string& where, std::string& out, std::size_t max_bytes) {
+  bool read_string(const WorkspaceJson& value, const std::string& where, std::string& out, std::size_t max_bytes) {
     if (!value.is_string()) return skip(where, "not a string"), false;
     const auto& s = value.get_ref<const std::string&>();
     if (s.size() > max_bytes)
@@ -115,7 +116,7 @@ class FieldReader {
   }
 
   template <std::size_t N>
-  void read_name(const Json& obj, const char* key, const std::string& where, std::string& out,
+  void read_name(const WorkspaceJson& obj, const char* key, const std::string& where, std::string& out,
                  const char* const (&names)[N]) {
     const auto it = obj.find(key);
     if (it == obj.end()) return;
@@ -126,7 +127,7 @@ class FieldReader {
   }
 
   // The array under `key`, or null when it is missing or not an array (recorded), capped at max.
-  const Json* array(const Json& obj, const char* key, std::size_t max) {
+  const WorkspaceJson* array(const WorkspaceJson& obj, const char* key, std::size_t max) {
     const auto it = obj.find(key);
     if (it == obj.end()) return nullptr;
     if (!it->is_array()) return skip(key, "not an array"), nullptr;
@@ -139,7 +140,7 @@ class FieldReader {
   std::vector<std::string>& skipped_;
 };
 
-void read_view(FieldReader& r, const Json& j, const std::string& where, WorkspaceView& v) {
+void read_view(FieldReader& r, const WorkspaceJson& j, const std::string& where, WorkspaceView& v) {
   constexpr int kMaxIndex = 1 << 20;
   r.read_int(j, "model", where, v.model, 0, static_cast<int>(WorkspaceLimits::kMaxModels) - 1);
   r.read_int(j, "sentence", where, v.sentence, 0, static_cast<int>(WorkspaceLimits::kMaxSentences) - 1);
@@ -203,7 +204,7 @@ WorkspaceLoad parse_workspace(std::string_view json_text, std::string_view sourc
     return std::move(out);
   };
   if (json_text.size() > WorkspaceLimits::kMaxFileBytes) return corrupt("larger than 16 MiB");
-  const Json doc = Json::parse(json_text.begin(), json_text.end(), nullptr, /*allow_exceptions=*/false);
+  const WorkspaceJson doc = WorkspaceJson::parse(json_text.begin(), json_text.end(), nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return corrupt("invalid JSON");
   if (!doc.is_object()) return corrupt("not a JSON object");
   const auto format = doc.find("format");
@@ -217,10 +218,10 @@ WorkspaceLoad parse_workspace(std::string_view json_text, std::string_view sourc
 
   FieldReader r(out.skipped);
   Workspace& ws = out.workspace;
-  if (const Json* models = r.array(doc, "models", WorkspaceLimits::kMaxModels)) {
+  if (const WorkspaceJson* models = r.array(doc, "models", WorkspaceLimits::kMaxModels)) {
     for (std::size_t i = 0; i < models->size() && i < WorkspaceLimits::kMaxModels; ++i) {
       const std::string where = "models[" + std::to_string(i) + "]";
-      const Json& m = (*models)[i];
+      const WorkspaceJson& m = (*models)[i];
       const auto it = m.is_object() ? m.find("source") : m.end();
       WorkspaceModel model;
       if (!m.is_object() || it == m.end()) {
@@ -233,7 +234,7 @@ WorkspaceLoad parse_workspace(std::string_view json_text, std::string_view sourc
       }
     }
   }
-  if (const Json* sentences = r.array(doc, "sentences", WorkspaceLimits::kMaxSentences)) {
+  if (const WorkspaceJson* sentences = r.array(doc, "sentences", WorkspaceLimits::kMaxSentences)) {
     for (std::size_t i = 0; i < sentences->size() && i < WorkspaceLimits::kMaxSentences; ++i) {
       std::string s;
       if (r.read_string((*sentences)[i], "sentences[" + std::to_string(i) + "]", s,
@@ -243,7 +244,7 @@ WorkspaceLoad parse_workspace(std::string_view json_text, std::string_view sourc
   }
   r.read_int(doc, "current_sentence", "workspace", ws.current_sentence, 0,
              static_cast<int>(WorkspaceLimits::kMaxSentences) - 1);
-  if (const Json* views = r.array(doc, "views", WorkspaceLimits::kMaxViews)) {
+  if (const WorkspaceJson* views = r.array(doc, "views", WorkspaceLimits::kMaxViews)) {
     for (std::size_t i = 0; i < views->size() && i < WorkspaceLimits::kMaxViews; ++i) {
       const std::string where = "views[" + std::to_string(i) + "]";
       if (!(*views)[i].is_object()) {
