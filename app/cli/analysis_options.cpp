@@ -24,7 +24,6 @@ AnalysisSession open_session(const AnalysisOptions& o) {
   s.model = o.model.load_model();
   s.tokenizer = o.model.load_tokenizer_for(o.input);
   s.input = prepare_input(o.input, s.tokenizer.get(), *s.model);
-  s.trace = run_forward(*s.model, s.input, o.fp64 ? Precision::Float64 : Precision::Float32);
   gpu::BackendRequest& br = s.backend_request;
   br.prefer_gpu = !o.device.empty() && o.device != "cpu" && !o.fp64;
   if (br.prefer_gpu && o.device != "gpu") br.device.device = o.device;
@@ -32,7 +31,22 @@ AnalysisSession open_session(const AnalysisOptions& o) {
   s.backend = gpu::select_backend(br);
   s.quiet = o.quiet;
   if (!o.quiet && !o.device.empty()) std::fprintf(stderr, "%s\n", s.backend.note.c_str());
+  s.run_forward(o.fp64 ? Precision::Float64 : Precision::Float32);
   return s;
+}
+
+void AnalysisSession::run_forward(Precision precision) {
+  if (!backend.gpu) device_weights.reset();  // a failed GPU was replaced by the CPU backend
+  if (backend.gpu && precision == Precision::Float32 && !device_weights) {
+    // Upload once; on failure forward_with_cpu_fallback tries again and reports why.
+    if (auto* vk = dynamic_cast<gpu::VulkanBackend*>(backend.backend.get()))
+      if (auto w = gpu::DeviceWeights::upload(vk->context(), *model); w.ok()) device_weights = *w;
+  }
+  auto run = gpu::forward_with_cpu_fallback(backend, *model, input.forward, ForwardOptions{precision},
+                                            device_weights.get());
+  if (!run) throw CliError(run.error().message);
+  trace = std::move(run->trace);
+  if (!quiet && backend.gpu && !run->on_device) std::fprintf(stderr, "%s\n", run->note.c_str());
 }
 
 Result<MethodOutput> AnalysisSession::compute(std::string_view method, const MethodRequest& req, Progress* progress) {

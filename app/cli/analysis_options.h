@@ -5,6 +5,7 @@
 
 #include "app/cli/cli_common.h"
 #include "core/backend/backend.h"
+#include "core/gpu/device_forward.h"
 #include "core/gpu/vulkan_backend.h"
 #include "core/methods/registry.h"
 
@@ -32,7 +33,13 @@ struct AnalysisSession {
   Trace trace;
   gpu::BackendRequest backend_request;
   gpu::BackendSelection backend;  // backend.note: which backend, and why not the GPU
+  // The model's weights on the selected GPU, uploaded by the first device forward and reused by
+  // the next ones (`render` runs one forward per sentence).
+  std::shared_ptr<const gpu::DeviceWeights> device_weights;
   bool quiet = false;
+  // Computes `trace` for `input`: on the device when a GPU backend is selected (float32), else,
+  // or when the device pass fails, on the CPU; a fallback is said on stderr in one line.
+  void run_forward(Precision precision);
   // Runs compute_method on the selected backend; a GPU failure mid-run (device lost, out of
   // device memory) redoes it on the CPU and says why on stderr.
   Result<MethodOutput> compute(std::string_view method, const MethodRequest& req, Progress* progress);

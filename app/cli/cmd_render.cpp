@@ -213,7 +213,7 @@ void render_batch(RenderOptions& o) {
       InputOptions in = o.a.input;
       in.text = sentences[k];
       s.input = prepare_input(in, s.tokenizer.get(), *s.model);
-      s.trace = run_forward(*s.model, s.input, o.a.fp64 ? Precision::Float64 : Precision::Float32);
+      s.run_forward(o.a.fp64 ? Precision::Float64 : Precision::Float32);
     }
     AnalysisOptions a = o.a;
     a.input.text = sentences[k];

@@ -386,17 +386,24 @@ void run(const Model& model, const ForwardInput& in, Trace& trace) {
 
 }  // namespace
 
-Result<Trace> forward(const Model& model, const ForwardInput& input, const ForwardOptions& options) {
+Result<Trace> start_trace(const Model& model, const ForwardInput& input, Precision precision) {
   if (Status st = check_model_shapes(model); !st) return st.error();
   if (Status st = validate_input(model, input); !st) return st.error();
   Trace trace;
-  trace.precision = options.precision;
+  trace.precision = precision;
   trace.ids = input.ids;
   trace.positions = position_ids(model.spec, input.ids, input.inputs_embeds.size() > 0);
   if (Status st = validate_positions(model, trace.positions); !st) return st.error();
   if (model.weights.token_type_embedding.size()) {
     trace.token_types = input.token_types.empty() ? std::vector<int>(input.ids.size(), 0) : input.token_types;
   }
+  return trace;
+}
+
+Result<Trace> forward(const Model& model, const ForwardInput& input, const ForwardOptions& options) {
+  auto started = start_trace(model, input, options.precision);
+  if (!started) return started.error();
+  Trace trace = std::move(started.value());
   if (options.precision == Precision::Float64) {
     run<double>(model, input, trace);
   } else {

@@ -26,4 +26,9 @@ struct ForwardOptions {
 // Errors: ids out of vocabulary, sequence longer than max positions, bad token types.
 Result<Trace> forward(const Model& model, const ForwardInput& input, const ForwardOptions& options = {});
 
+// The part of the forward pass every backend shares (the CPU pass above, the device pass of
+// core/gpu/device_forward.h): checks the model's shapes and the input, and returns a Trace with
+// precision, ids, position ids and token types filled in. Same errors as forward().
+Result<Trace> start_trace(const Model& model, const ForwardInput& input, Precision precision);
+
 }  // namespace tl

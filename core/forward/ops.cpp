@@ -72,16 +72,8 @@ void apply_rope(Mat<T>& x, int num_heads, int head_dim, int rotary_dim, double t
   const int half = rotary_dim / 2;
   if (half == 0) return;
   const Eigen::Index n = x.rows();
-  // Angles in double whatever T, then rounded once: the tables are the exact rotation to T's precision.
-  Mat<T> cos_table(n, half), sin_table(n, half);
-  for (int k = 0; k < half; ++k) {
-    const double inv_freq = std::pow(theta, -2.0 * k / rotary_dim);
-    for (Eigen::Index i = 0; i < n; ++i) {
-      const double angle = positions[size_t(i)] * inv_freq;
-      cos_table(i, k) = T(std::cos(angle));
-      sin_table(i, k) = T(std::sin(angle));
-    }
-  }
+  Mat<T> cos_table, sin_table;
+  rope_tables(rotary_dim, theta, positions, cos_table, sin_table);
   Mat<T> first(n, half);
   for (int h = 0; h < num_heads; ++h) {
     auto lo = x.middleCols(Eigen::Index(h) * head_dim, half);
@@ -89,6 +81,24 @@ void apply_rope(Mat<T>& x, int num_heads, int head_dim, int rotary_dim, double t
     first = lo;
     lo = (first.array() * cos_table.array() - hi.array() * sin_table.array()).matrix();
     hi = (hi.array() * cos_table.array() + first.array() * sin_table.array()).matrix();
+  }
+}
+
+template <class T>
+void rope_tables(int rotary_dim, double theta, const std::vector<int>& positions, Mat<T>& cos_table,
+                 Mat<T>& sin_table) {
+  const int half = rotary_dim / 2;
+  const Eigen::Index n = Eigen::Index(positions.size());
+  // Angles in double whatever T, then rounded once: the tables are the exact rotation to T's precision.
+  cos_table.resize(n, half);
+  sin_table.resize(n, half);
+  for (int k = 0; k < half; ++k) {
+    const double inv_freq = std::pow(theta, -2.0 * k / rotary_dim);
+    for (Eigen::Index i = 0; i < n; ++i) {
+      const double angle = positions[size_t(i)] * inv_freq;
+      cos_table(i, k) = T(std::cos(angle));
+      sin_table(i, k) = T(std::sin(angle));
+    }
   }
 }
 
@@ -138,6 +148,7 @@ Mat<T> linear(const Mat<T>& x, const Linear& layer) {
   template Mat<T> activation_ratio<T>(Activation, const Mat<T>&);                                     \
   template Mat<T> activate<T>(Activation, const Mat<T>&);                                             \
   template void apply_rope<T>(Mat<T>&, int, int, int, double, const std::vector<int>&);               \
+  template void rope_tables<T>(int, double, const std::vector<int>&, Mat<T>&, Mat<T>&);                \
   template Mat<T> attention_mask<T>(int, bool, const std::vector<int>&);                              \
   template void masked_softmax_rows<T>(Mat<T>&, const Mat<T>&);                                       \
   template Mat<T> linear<T>(const Mat<T>&, const Linear&);

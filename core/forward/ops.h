@@ -61,6 +61,13 @@ template <class T>
 void apply_rope(Mat<T>& x, int num_heads, int head_dim, int rotary_dim, double theta,
                 const std::vector<int>& positions);
 
+// The angle tables apply_rope uses: cos/sin [N, rotary_dim / 2] of positions[i] * inv_freq[k],
+// computed in double and rounded once to T (the device forward uploads the float tables, so both
+// backends rotate by the same numbers).
+template <class T>
+void rope_tables(int rotary_dim, double theta, const std::vector<int>& positions, Mat<T>& cos_table,
+                 Mat<T>& sin_table);
+
 // ---- Attention -----------------------------------------------------------------------------
 
 // Additive attention mask [N, N] (0 = allowed, -inf = masked): causal (j > i masked) and/or key

@@ -323,4 +323,26 @@ Status ComputeKernels::embedding_gather(Batch& batch, BufferView ids, BufferView
   return batch.dispatch(k, {ids, table, out}, EmbeddingGatherParams{n_tokens, dim, vocab}, *g);
 }
 
+Status ComputeKernels::row_bias_add(Batch& batch, BufferView x, BufferView bias, std::uint32_t rows,
+                                    std::uint32_t cols) {
+  constexpr const char* k = "row_bias_add";
+  const std::uint64_t n = std::uint64_t(rows) * cols;
+  if (n > 0xffffffffull) return make_error("row_bias_add: more than 2^32 - 1 elements");
+  if (Status st = need(x, n, k, "x"); !st.ok()) return st;
+  if (Status st = need(bias, cols, k, "bias"); !st.ok()) return st;
+  auto g = grid_stride_groups(k, n);
+  if (!g.ok()) return g.error();
+  return batch.dispatch(k, {x, bias}, RowBiasAddParams{rows, cols}, *g);
+}
+
+Status ComputeKernels::elementwise_mul(Batch& batch, BufferView a, BufferView b, BufferView out) {
+  constexpr const char* k = "elementwise_mul";
+  if (a.count > 0xffffffffull) return make_error("elementwise_mul: more than 2^32 - 1 elements");
+  if (Status st = need(b, a.count, k, "b"); !st.ok()) return st;
+  if (Status st = need(out, a.count, k, "out"); !st.ok()) return st;
+  auto g = grid_stride_groups(k, a.count);
+  if (!g.ok()) return g.error();
+  return batch.dispatch(k, {a, b, out}, ElementwiseMulParams{static_cast<std::uint32_t>(a.count)}, *g);
+}
+
 }  // namespace tl::gpu

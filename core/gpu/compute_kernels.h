@@ -101,6 +101,10 @@ class ComputeKernels {
   Status activation(Batch& batch, BufferView z, BufferView out, ActivationKind kind, bool ratio);
   Status embedding_gather(Batch& batch, BufferView ids, BufferView table, BufferView out,
                           std::uint32_t n_tokens, std::uint32_t dim, std::uint32_t vocab);
+  // x[r, :] += bias for each of `rows` rows of `cols` (row-major x).
+  Status row_bias_add(Batch& batch, BufferView x, BufferView bias, std::uint32_t rows, std::uint32_t cols);
+  // out = a * b elementwise over a.count elements; out must not alias a or b.
+  Status elementwise_mul(Batch& batch, BufferView a, BufferView b, BufferView out);
 
  private:
   // Workgroups for a grid-stride kernel over `total` items.

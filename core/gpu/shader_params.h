@@ -200,6 +200,21 @@ TL_STRUCT(EmbeddingGatherParams) {
 };
 TL_CHECK_PARAMS(EmbeddingGatherParams, 12);
 
+// x[r, c] += bias[c] for r < rows, c < cols: the bias of a linear map y = xW + b, added after the
+// GEMM (row-major x, one row per token). Grid-stride over rows * cols.          (row_bias_add.comp)
+TL_STRUCT(RowBiasAddParams) {
+  uint rows;
+  uint cols;
+};
+TL_CHECK_PARAMS(RowBiasAddParams, 8);
+
+// out[i] = a[i] * b[i]: act(z) = z * Phi(z) and the gated FFN's act(z) * U, the products the CPU
+// forward forms. Grid-stride over n.                                           (elementwise_mul.comp)
+TL_STRUCT(ElementwiseMulParams) {
+  uint n;
+};
+TL_CHECK_PARAMS(ElementwiseMulParams, 4);
+
 #ifdef __cplusplus
 }  // namespace tl::gpu
 #endif

@@ -123,6 +123,24 @@ TEST(Cli, AnalyzeWritesNpyCsvJson) {
   EXPECT_EQ(j["tokens"].size(), 5u);
 }
 
+// --device gpu computes the forward pass on the device; when the device runs out of memory
+// (simulated), the forward and then the analysis finish on the CPU and each says why in one line.
+TEST(Cli, AnalyzeOnGpuFallsBackToTheCpuWithTheReason) {
+  const std::string out = tmp("tl_gpu_fallback.npy");
+  CliRun r = run("analyze --text 'Once upon a time' --method tensorlens-in --device gpu --out " + out);
+  ASSERT_EQ(r.status, 0) << r.out;
+  if (r.out.find("GPU unavailable") != std::string::npos) GTEST_SKIP() << "no Vulkan: " << r.out;
+  EXPECT_EQ(r.out.find("GPU forward failed"), std::string::npos) << r.out;
+  setenv("TL_GPU_SIMULATE", "oom", 1);
+  r = run("analyze --text 'Once upon a time' --method tensorlens-in --device gpu --out " + out);
+  unsetenv("TL_GPU_SIMULATE");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("forward on the CPU (the GPU forward failed: out of device memory"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("cpu backend (the GPU run failed: out of device memory"), std::string::npos) << r.out;
+  EXPECT_TRUE(std::filesystem::exists(out));
+}
+
 TEST(Cli, BlockWritesDxD) {
   std::string out = tmp("block.npy");
   CliRun r = run("block --text 'Once upon a time' --pair 3,1 --quiet --out " + out);

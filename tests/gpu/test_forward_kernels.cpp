@@ -1,5 +1,5 @@
-// The forward-op kernels (masked_softmax, rope, norm_forward, activation, embedding_gather)
-// against double-precision references on odd shapes. Bound: max|gpu - ref| / max|ref| < 1e-5,
+// The forward-op kernels (masked_softmax, rope, norm_forward, activation, embedding_gather,
+// row_bias_add, elementwise_mul) against double-precision references on odd shapes. Bound: max|gpu - ref| / max|ref| < 1e-5,
 // except the activations, compared element by element with 1e-5 relative (+1e-7 absolute) error
 // because their ratios span several orders of magnitude.
 #include <gtest/gtest.h>
@@ -210,6 +210,44 @@ TEST_F(ForwardKernels, EmbeddingGather) {
   for (std::size_t i = 0; i < ids.size(); ++i)
     for (std::uint32_t k = 0; k < dim && ids[i] < vocab; ++k) want[i * dim + k] = table[ids[i] * dim + k];
   EXPECT_EQ(host_copy(*ctx, out), want);
+}
+
+// x[r, :] += bias on odd shapes, through a view that starts inside its buffer (the device forward
+// adds biases to slices of its arenas). Bias addition is one float add: exact.
+TEST_F(ForwardKernels, RowBiasAdd) {
+  for (auto [rows, cols] : {std::pair{1u, 1u}, std::pair{7u, 33u}, std::pair{33u, 129u}}) {
+    const std::uint32_t skip = 5;
+    const auto x = random_floats(std::size_t(skip) + rows * cols, 1200 + rows);
+    const auto bias = random_floats(cols, 1300 + cols);
+    const Buffer& dx = on_device(x, "x");
+    const Buffer& db = on_device(bias, "bias");
+    run([&](Batch& b) { return kernels->row_bias_add(b, BufferView(dx, skip, std::uint64_t(rows) * cols), db, rows, cols); });
+    std::vector<float> want = x;
+    for (std::uint32_t r = 0; r < rows; ++r)
+      for (std::uint32_t c = 0; c < cols; ++c) want[skip + r * cols + c] += bias[c];
+    EXPECT_EQ(host_copy(*ctx, dx), want) << rows << "x" << cols;
+  }
+}
+
+TEST_F(ForwardKernels, ElementwiseMul) {
+  for (std::uint32_t n : {1u, 7u, 33u, 129u, 4099u}) {
+    const auto a = random_floats(n, 1400 + n), b = random_floats(n, 1500 + n);
+    const Buffer& da = on_device(a, "a");
+    const Buffer& db = on_device(b, "b");
+    const Buffer& out = on_device(std::vector<float>(n, 9.0f), "out");
+    run([&](Batch& batch) { return kernels->elementwise_mul(batch, da, db, out); });
+    std::vector<float> want(n);
+    for (std::uint32_t i = 0; i < n; ++i) want[i] = a[i] * b[i];
+    EXPECT_EQ(host_copy(*ctx, out), want) << n;
+  }
+  // Shape errors name the kernel.
+  const Buffer& small = on_device(std::vector<float>(3, 1.0f), "small");
+  const Buffer& big = on_device(std::vector<float>(5, 1.0f), "big");
+  auto batch = ctx->begin_batch();
+  ASSERT_TRUE(batch.ok());
+  Status st = kernels->elementwise_mul(*batch, big, small, big);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().message.rfind("elementwise_mul: b needs 5 elements", 0), 0u) << st.error().message;
 }
 
 }  // namespace
