@@ -81,17 +81,22 @@ class TestViewOptions : public QObject {
   }
   void cleanupTestCase() { delete window_; }
 
-  // Three views with different maps of one method (the end-to-end map, every block's, and the
-  // comparison's map A) colour on one range when the shared scale is on, each on its own when off.
+  // Three views with different maps of one method (blocks 1..1 in the main heatmap and the
+  // comparison's map A, blocks 1..l for every l in the tiles) colour on one range when the shared
+  // scale is on, each on its own when off.
   void sharedScaleAcrossViews() {
+    context_->setScope(tl::Scope::UpTo);
+    context_->setBlock(1);
+    QVERIFY(openView("heatmap"));
     QVERIFY(openView("layers"));
     QVERIFY(openView("compare"));
     QCOMPARE(comparison()->methodA()->currentText(), QString("tensorlens-in"));
     const auto heatmap_own = window_->heatmap()->prepared().scale;
     const auto tiles_own = layers()->shown()->scale;
     const auto a_own = comparison()->mapA()->prepared().scale;
-    // Different data: the tiles include block 1 alone, whose range is not the end-to-end map's.
+    // Different data: the tiles span every depth, the heatmap block 1 only.
     QVERIFY2(!same_range(heatmap_own, tiles_own), qPrintable(describe(heatmap_own) + describe(tiles_own)));
+    QCOMPARE(QString::fromStdString(comparison()->mapA()->map()->provenance.layers), QString("block 1"));
     QVERIFY(!layers()->shown()->shared);
 
     context_->setSharedScale(true);
@@ -120,6 +125,8 @@ class TestViewOptions : public QObject {
     QVERIFY(!layers()->shown()->shared);
     QVERIFY(openView("heatmap"));
     QVERIFY(!context_->cells()->style.fixed_range.has_value());
+    context_->setScope(tl::Scope::EndToEnd);
+    QVERIFY(settle());
   }
 
   // Words as one row/column: fewer rows in the tiles and in all three comparison maps.
