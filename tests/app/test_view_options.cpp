@@ -14,9 +14,11 @@
 #include "app/gui/analysis_views.h"
 #include "app/gui/compare_models.h"
 #include "app/gui/comparison_view.h"
+#include "app/gui/elided_label.h"
 #include "app/gui/heatmap_view.h"
 #include "app/gui/layerwise_view.h"
 #include "app/gui/main_window.h"
+#include "app/gui/panels.h"
 
 using namespace tl::app;
 
@@ -96,7 +98,8 @@ class TestViewOptions : public QObject {
     const auto a_own = comparison()->mapA()->prepared().scale;
     // Different data: the tiles span every depth, the heatmap block 1 only.
     QVERIFY2(!same_range(heatmap_own, tiles_own), qPrintable(describe(heatmap_own) + describe(tiles_own)));
-    QCOMPARE(QString::fromStdString(comparison()->mapA()->map()->provenance.layers), QString("block 1"));
+    // The comparison follows the main choice: map A is the heatmap's map (blocks 1..1).
+    QCOMPARE(comparison()->mapA()->map()->provenance.layers, context_->map()->provenance.layers);
     QVERIFY(!layers()->shown()->shared);
 
     context_->setSharedScale(true);
@@ -195,6 +198,25 @@ class TestViewOptions : public QObject {
       s.log_scale = false;
     });
     QVERIFY(openView("heatmap"));
+  }
+
+  // The method's one-line description beside the pickers ends in "…" inside the window instead of
+  // being cut at its edge; the tooltip has all of it.
+  void methodDescriptionElides() {
+    ElidedLabel* d = window_->mapControls()->description();
+    QVERIFY(d->fullText().startsWith("TensorLens In"));
+    QCOMPARE(d->toolTip(), d->fullText());
+    for (const QSize size : {QSize(1400, 900), QSize(1100, 700)}) {
+      window_->resize(size);
+      QTRY_VERIFY(window_->width() <= std::max(size.width(), window_->minimumSizeHint().width()));
+      QTest::qWait(50);
+      const QPoint right = d->mapTo(window_, QPoint(d->width(), 0));
+      QVERIFY2(right.x() <= window_->width(), qPrintable(QString("%1 > %2").arg(right.x()).arg(window_->width())));
+      const QString shown = d->shownText();
+      QVERIFY(d->fontMetrics().horizontalAdvance(shown) <= d->width());
+      QVERIFY2(shown != d->fullText() && shown.endsWith(QChar(0x2026)), qPrintable(shown));  // too long for either width
+    }
+    window_->resize(1400, 900);
   }
 
   // Two models: one shared scale for both slots, clicks linked by byte spans, choices in step.
