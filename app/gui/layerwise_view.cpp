@@ -185,7 +185,7 @@ void LayerwiseView::recompute() {
 void LayerwiseView::showTiles(std::shared_ptr<const LayerTiles> tiles) {
   shown_ = std::move(tiles);
   const QString method = QString::fromStdString(shown_->method);
-  tiles_->setTiles(shown_->tiles, shown_->scale, shown_->columns, shown_->shared ? tr("%1 (shared)").arg(method) : method);
+  tiles_->setTiles(shown_->tiles, shown_->scale, shown_->columns, method, shown_->shared ? tr("shared") : QString());
   highlightCurrent();
 }
 
