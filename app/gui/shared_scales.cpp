@@ -7,7 +7,7 @@ std::string scale_family(const Map& map) {
 }
 
 namespace {
-bool same(const SharedScales::Ranges& a, const SharedScales::Ranges& b) {
+bool same_ranges(const SharedScales::Ranges& a, const SharedScales::Ranges& b) {
   if (a.size() != b.size()) return false;
   for (auto ia = a.begin(), ib = b.begin(); ia != a.end(); ++ia, ++ib) {
     if (ia->first != ib->first || ia->second.empty != ib->second.empty || ia->second.lo != ib->second.lo ||
@@ -27,7 +27,7 @@ SharedScales::Ranges SharedScales::unions() const {
 }
 
 void SharedScales::update(Ranges before) {
-  if (!same(before, unions())) emit changed();
+  if (!same_ranges(before, unions())) emit changed();
 }
 
 void SharedScales::setRanges(const void* owner, const QString& source, Ranges ranges) {
