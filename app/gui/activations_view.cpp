@@ -109,7 +109,7 @@ void ActivationsView::recompute() {
     auto map = std::make_shared<const Map>(hidden_norm_map(*analysis));
     render::SpecialTokens special;
     if (style.hide_special) special.rows.assign(analysis->encoding.special.begin(), analysis->encoding.special.end());
-    auto cells = colour(map, style, special);
+    auto cells = colour({map, special}, style);
     return [this, analysis, cells] {
       shown_ = analysis;
       // Until the user picks a cell: the predicting token in the last block.

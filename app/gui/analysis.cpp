@@ -194,4 +194,25 @@ render::WordGroups word_groups_of(const Analysis& analysis) {
   return render::word_groups(t);  // copies what it keeps: `text` may go
 }
 
+DisplayedMap displayed_map(std::shared_ptr<const Map> raw, const Analysis& analysis, const render::HeatmapStyle& style,
+                           bool causal) {
+  DisplayedMap d;
+  d.map = raw;
+  d.special = special_tokens(analysis.encoding, analysis.labels, *raw, causal);
+  if (!style.group_words) return d;
+  auto groups = std::make_shared<const render::WordGroups>(word_groups_of(analysis));
+  d.word_rows = render::groups_rows(*raw, *groups);
+  d.word_cols = render::groups_cols(*raw, *groups);
+  if (d.word_rows || d.word_cols) {
+    d.map = std::make_shared<const Map>(render::group_words(*raw, *groups));
+    d.special = render::group_special(d.special, *raw, *groups);
+    d.words = std::move(groups);
+  }
+  return d;
+}
+
+render::ValueRange displayed_range(const DisplayedMap& shown, const render::HeatmapStyle& style) {
+  return render::display_range(*shown.map, style, shown.special);
+}
+
 }  // namespace tl::app

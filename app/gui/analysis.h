@@ -114,6 +114,22 @@ struct RenderedCells {
 // The word groups of an analysed text (render/word_groups.h).
 render::WordGroups word_groups_of(const Analysis& analysis);
 
+// A raw map as a view draws it: words summed into one row/column when style.group_words (only the
+// axes that are the sentence's tokens), and the special-token/sink flags of the drawn axes. The one
+// place this is decided: the main heatmap and every analysis view go through it, so they all show
+// the same cells under the same options.
+struct DisplayedMap {
+  std::shared_ptr<const Map> map{};  // as drawn
+  render::SpecialTokens special{};   // of `map`'s axes
+  std::shared_ptr<const render::WordGroups> words{};  // null unless an axis is grouped
+  bool word_rows = false, word_cols = false;
+};
+// `causal`: the model is a decoder (position 0 is the attention sink, flagged with the specials).
+DisplayedMap displayed_map(std::shared_ptr<const Map> raw, const Analysis& analysis, const render::HeatmapStyle& style,
+                           bool causal);
+// The range a displayed map contributes to a shared scale (render::display_range under `style`).
+render::ValueRange displayed_range(const DisplayedMap& shown, const render::HeatmapStyle& style);
+
 // Special-token flags of the encoding applied to a map's axes: an axis is flagged only when its
 // labels are the sentence's tokens (not logit-lens stages or a single explained row). `causal`
 // also flags position 0, the attention sink of decoders (render/special_tokens.h).

@@ -39,6 +39,10 @@ void AnalysisView::post(Work work) {
   });
 }
 
+void AnalysisView::postRecolour(Work work) {
+  context_->jobs().post(jobTag() + QStringLiteral(":colours"), this, std::move(work));
+}
+
 void AnalysisView::setMessage(const QString& text) {
   message_->setText(text);
   message_->setVisible(!text.isEmpty());
@@ -51,9 +55,8 @@ void AnalysisView::finished() {
 
 CellColourer AnalysisView::colourer() const {
   // The context outlives every job (its destructor joins the worker first).
-  return [context = context_, prefer = context_->preferVulkan()](std::shared_ptr<const Map> map, const render::HeatmapStyle& style,
-                                                                  const render::SpecialTokens& special) {
-    return std::shared_ptr<const RenderedCells>(context->colourCells(std::move(map), style, special, prefer));
+  return [context = context_, prefer = context_->preferVulkan()](const DisplayedMap& shown, const render::HeatmapStyle& style) {
+    return std::shared_ptr<const RenderedCells>(context->colourDisplayed(shown, style, prefer));
   };
 }
 

@@ -17,9 +17,8 @@
 
 namespace tl::app {
 
-// A map coloured under a style with the special tokens left out of the scale (worker thread).
-using CellColourer = std::function<std::shared_ptr<const RenderedCells>(
-    std::shared_ptr<const Map>, const render::HeatmapStyle&, const render::SpecialTokens&)>;
+// A displayed map (analysis.h: displayed_map) coloured under a style (worker thread).
+using CellColourer = std::function<std::shared_ptr<const RenderedCells>(const DisplayedMap&, const render::HeatmapStyle&)>;
 
 class AnalysisView : public QWidget {
   Q_OBJECT
@@ -48,6 +47,10 @@ class AnalysisView : public QWidget {
   CellColourer colourer() const;
   // Posts `work` under this view's tag; its continuation runs only if no newer request was made.
   void post(Work work);
+  // Posts a recolouring of what is shown (a shared range moved) under a second tag, so it neither
+  // replaces nor outdates the view's main job; its continuation must check that what it
+  // recoloured is still what the view shows.
+  void postRecolour(Work work);
   // Shows a one-line message in the view's status line (empty: hides it).
   void setMessage(const QString& text);
   // Call when the content (or an error message) is shown.

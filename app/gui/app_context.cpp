@@ -13,7 +13,8 @@ const QString kMapJob = QStringLiteral("map");
 const QString kCellsJob = QStringLiteral("cells");
 }  // namespace
 
-AppContext::AppContext(QObject* parent) : QObject(parent), jobs_(new JobQueue(this)) {
+AppContext::AppContext(QObject* parent)
+    : QObject(parent), jobs_(new JobQueue(this)), scales_(std::make_shared<SharedScales>()) {
   // Readability default: BOS/CLS/SEP attention sinks would otherwise take the whole colour scale.
   style_.hide_special = true;
   prefer_vulkan_ = qEnvironmentVariable("TL_RENDERER").toLower() != QLatin1String("cpu");
@@ -22,12 +23,40 @@ AppContext::AppContext(QObject* parent) : QObject(parent), jobs_(new JobQueue(th
           [this](const QString&, double fraction, const QString& what) { emit progressChanged(fraction, what); });
   connect(jobs_, &JobQueue::failed, this,
           [this](const QString& tag, const QString& message) { emit errorOccurred(tag + QStringLiteral(": ") + message); });
+  connectScales();
+  // What views drew for another text, model or style says nothing about the new one.
+  for (auto signal : {&AppContext::analysisChanged, &AppContext::modelChanged, &AppContext::styleChanged})
+    connect(this, signal, this, [this] { scales_->clearOwner(this); });
 }
 
 AppContext::~AppContext() {
   // Join the worker before the members its jobs use (the Vulkan renderer) are destroyed.
   delete jobs_;
   jobs_ = nullptr;
+  disconnect(scales_.get(), nullptr, this, nullptr);
+  scales_->clearOwner(this);  // another context may still share the scales
+}
+
+void AppContext::connectScales() {
+  connect(scales_.get(), &SharedScales::changed, this, &AppContext::sharedRangesChanged);
+}
+
+void AppContext::shareScalesWith(AppContext* other) {
+  if (other->scales_ == scales_) return;
+  disconnect(scales_.get(), nullptr, this, nullptr);
+  scales_->clearOwner(this);
+  scales_ = other->scales_;
+  connectScales();
+  if (shared_scale_) postMap();  // add this context's blocks to the shared ranges
+}
+
+// Recolour the main map when its family's shared range moved (another view drew a wider range).
+void AppContext::sharedRangesChanged() {
+  if (!shared_scale_ || !map_ || !cells_) return;
+  const auto now = sharedRange();
+  const auto& drawn = cells_->style.fixed_range;
+  const bool same = now.has_value() == drawn.has_value() && (!now || (now->lo == drawn->lo && now->hi == drawn->hi));
+  if (!same) postCells();
 }
 
 void AppContext::setBusy(bool busy) {
@@ -171,14 +200,23 @@ void AppContext::setStyle(const render::HeatmapStyle& style) {
 void AppContext::setSharedScale(bool shared) {
   if (shared == shared_scale_) return;
   shared_scale_ = shared;
-  if (!shared) shared_range_.reset();
   emit styleChanged();
   postMap();
 }
 
+std::optional<render::ValueRange> AppContext::sharedRange(const std::string& family) const {
+  if (!shared_scale_) return std::nullopt;
+  return scales_->range(family);
+}
+
+std::optional<render::ValueRange> AppContext::sharedRange() const {
+  if (!map_) return std::nullopt;
+  return sharedRange(scale_family(*map_));
+}
+
 render::HeatmapStyle AppContext::effectiveStyle() const {
   render::HeatmapStyle s = style_;
-  if (shared_scale_ && shared_range_) s.fixed_range = shared_range_;
+  s.fixed_range = sharedRange();
   return s;
 }
 
@@ -193,7 +231,7 @@ void AppContext::postMap() {
   emit progressChanged(0.0, tr("%1, %2").arg(QString::fromStdString(choice_.method), QString::fromLatin1(to_string(choice_.scope))));
   jobs_->post(kMapJob, this,
               [this, generation, session = session_, analysis = analysis_, choice = choice_, shared = shared_scale_,
-               style = style_, labels = token_labels_](Progress& progress) -> JobQueue::Continuation {
+               style = style_](Progress& progress) -> JobQueue::Continuation {
                 auto fail = [this, generation](const Error& e) -> JobQueue::Continuation {
                   return [this, generation, m = e.message] {
                     if (generation != generation_) return;
@@ -205,35 +243,30 @@ void AppContext::postMap() {
                 };
                 std::shared_ptr<const Map> map;
                 std::optional<render::ValueRange> range;
+                const bool causal = session.model->spec.causal;
                 if (shared) {
                   auto maps = compute_maps_all_blocks(session, *analysis, choice, &progress);
                   if (!maps) return fail(maps.error());
                   render::ValueRange all;
-                  const render::WordGroups words = word_groups_of(*analysis);
-                  for (const Map& m : maps.value()) {
-                    const auto special = special_tokens(analysis->encoding, labels, m, session.model->spec.causal);
-                    if (style.group_words) {
-                      const Map grouped = render::group_words(m, words);
-                      all = all.united(render::display_range(grouped, style, render::group_special(special, m, words)));
-                    } else {
-                      all = all.united(render::display_range(m, style, special));
-                    }
+                  const std::size_t index = choice.scope == Scope::EndToEnd ? 0 : static_cast<std::size_t>(choice.block - 1);
+                  for (std::size_t k = 0; k < maps->size(); ++k) {
+                    auto block = std::make_shared<const Map>(std::move(maps.value()[k]));
+                    all = all.united(displayed_range(displayed_map(block, *analysis, style, causal), style));
+                    if (k == index) map = block;
                   }
                   range = all;
-                  const std::size_t index = choice.scope == Scope::EndToEnd ? 0 : static_cast<std::size_t>(choice.block - 1);
-                  map = std::make_shared<const Map>(std::move(maps.value()[index]));
                 } else {
                   auto m = compute_map(session, *analysis, choice, &progress);
                   if (!m) return fail(m.error());
                   map = std::make_shared<const Map>(std::move(m.value()));
                 }
-                auto special = special_tokens(analysis->encoding, labels, *map, session.model->spec.causal);
+                auto special = special_tokens(analysis->encoding, analysis->labels, *map, causal);
                 return [this, generation, map, range, special] {
                   if (generation != generation_) return;
                   map_ = map;
-                  shared_range_ = range;
                   special_ = special;
                   emit mapChanged();
+                  if (range) scales_->setRanges(this, QStringLiteral("heatmap"), {{scale_family(*map), *range}});
                   postCells();
                 };
               });
@@ -255,27 +288,11 @@ void AppContext::postCells() {
   const quint64 generation = generation_;
   jobs_->post(kCellsJob, this,
               [this, generation, map = map_, style = effectiveStyle(), special = special_, analysis = analysis_,
-               prefer = prefer_vulkan_](Progress&) -> JobQueue::Continuation {
+               prefer = prefer_vulkan_, causal = session_.model && session_.model->spec.causal](Progress&) -> JobQueue::Continuation {
                 // Words as rows/columns: the cells show the grouped map; the context keeps tokens.
-                std::shared_ptr<const Map> shown = map;
-                render::SpecialTokens shown_special = special;
-                std::shared_ptr<const render::WordGroups> words;
-                bool word_rows = false, word_cols = false;
-                if (style.group_words && analysis) {
-                  auto groups = std::make_shared<const render::WordGroups>(word_groups_of(*analysis));
-                  word_rows = render::groups_rows(*map, *groups);
-                  word_cols = render::groups_cols(*map, *groups);
-                  if (word_rows || word_cols) {
-                    shown = std::make_shared<const Map>(render::group_words(*map, *groups));
-                    shown_special = render::group_special(special, *map, *groups);
-                    words = std::move(groups);
-                  }
-                }
+                const DisplayedMap shown = analysis ? displayed_map(map, *analysis, style, causal) : DisplayedMap{map, special, {}};
                 QString vulkan_problem;
-                auto cells = colourCells(shown, style, shown_special, prefer, &vulkan_problem);
-                cells->words = std::move(words);
-                cells->word_rows = word_rows;
-                cells->word_cols = word_cols;
+                auto cells = colourDisplayed(shown, style, prefer, &vulkan_problem);
                 return [this, generation, cells, vulkan_problem] {
                   if (!vulkan_problem.isEmpty()) emit errorOccurred(tr("Vulkan unavailable, drawing on the CPU: %1").arg(vulkan_problem));
                   if (generation != generation_) return;
@@ -318,6 +335,15 @@ std::shared_ptr<RenderedCells> AppContext::colourCells(std::shared_ptr<const Map
     cells->renderer = QStringLiteral("CPU");
   }
   if (vulkan_problem) *vulkan_problem = problem;
+  return cells;
+}
+
+std::shared_ptr<RenderedCells> AppContext::colourDisplayed(const DisplayedMap& shown, const render::HeatmapStyle& style,
+                                                           bool prefer_vulkan, QString* vulkan_problem) {
+  auto cells = colourCells(shown.map, style, shown.special, prefer_vulkan, vulkan_problem);
+  cells->words = shown.words;
+  cells->word_rows = shown.word_rows;
+  cells->word_cols = shown.word_cols;
   return cells;
 }
 

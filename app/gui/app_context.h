@@ -17,6 +17,7 @@
 
 #include "app/gui/analysis.h"
 #include "app/gui/job_queue.h"
+#include "app/gui/shared_scales.h"
 #include "render/heatmap.h"
 #include "render/vulkan_heatmap.h"
 
@@ -58,16 +59,20 @@ class AppContext : public QObject {
 
   void setStyle(const render::HeatmapStyle& style);
   const render::HeatmapStyle& style() const { return style_; }
-  // Shared colour scale over all blocks for the current method and scope (the union of their
-  // ranges under the current style).
+  // Shared colour scale: every view colours maps of one method family and sign (scale_family) with
+  // the union of the ranges the views draw (SharedScales); the main heatmap adds all blocks of its
+  // method and scope under the current style.
   void setSharedScale(bool shared);
   bool sharedScale() const { return shared_scale_; }
+  // The ranges views share; the two slots of the two-model window share one (shareScalesWith).
+  SharedScales& scales() const { return *scales_; }
+  void shareScalesWith(AppContext* other);
+  // The shared range of a family when sharedScale() is on and some view has drawn that family.
+  std::optional<render::ValueRange> sharedRange(const std::string& family) const;
+  // The shared range of the current map's family (nullopt when off, or before the map).
+  std::optional<render::ValueRange> sharedRange() const;
   // The style the view should draw with: style() plus the shared range when enabled.
   render::HeatmapStyle effectiveStyle() const;
-  // The shared colour range (the union over all blocks of the current method and scope under the
-  // current style) when sharedScale() is on and it has been computed. Other views read it (with
-  // sharedScale()) to draw on the same scale; styleChanged/mapChanged say when it may change.
-  std::optional<render::ValueRange> sharedRange() const { return shared_scale_ ? shared_range_ : std::nullopt; }
 
   std::shared_ptr<const Map> map() const { return map_; }
   // The current map coloured under effectiveStyle() (null while none).
@@ -81,6 +86,9 @@ class AppContext : public QObject {
   std::shared_ptr<RenderedCells> colourCells(std::shared_ptr<const Map> map, const render::HeatmapStyle& style,
                                              const render::SpecialTokens& special, bool prefer_vulkan,
                                              QString* vulkan_problem = nullptr);
+  // colourCells for a displayed map (analysis.h: displayed_map): the cells keep its words.
+  std::shared_ptr<RenderedCells> colourDisplayed(const DisplayedMap& shown, const render::HeatmapStyle& style,
+                                                 bool prefer_vulkan, QString* vulkan_problem = nullptr);
   const render::SpecialTokens& specialTokens() const { return special_; }
 
   // Selected (row i, column j) pair of the map; (-1, -1) when none.
@@ -114,6 +122,8 @@ class AppContext : public QObject {
   void postCells();
   void setChoice(MapChoice choice);
   void setBusy(bool busy);
+  void connectScales();
+  void sharedRangesChanged();
 
   JobQueue* jobs_;
   ModelSession session_;
@@ -127,7 +137,7 @@ class AppContext : public QObject {
   // Worker-thread state of the cells job (never touched on the UI thread).
   std::unique_ptr<render::VulkanHeatmapRenderer> vulkan_;
   bool vulkan_failed_ = false;
-  std::optional<render::ValueRange> shared_range_;
+  std::shared_ptr<SharedScales> scales_;
   render::SpecialTokens special_;
   render::HeatmapStyle style_;
   bool shared_scale_ = false;

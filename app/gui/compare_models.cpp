@@ -39,7 +39,18 @@ ModelSlot::ModelSlot(const QString& name, QWidget* parent) : QWidget(parent), co
   heatmap_ = new HeatmapView(this);
   layout->addWidget(heatmap_, 1);
 
-  connect(context_, &AppContext::cellsChanged, this, [this] { heatmap_->setCells(context_->cells()); });
+  // The heatmap shows the context's selected pair (tokens) at its drawn row and column (words).
+  auto show_selection = [this] {
+    const auto cells = context_->cells();
+    const int i = context_->selectedRow(), j = context_->selectedCol();
+    if (cells && i >= 0) heatmap_->setSelection(cells->displayRow(i), cells->displayCol(j));
+    else heatmap_->setSelection(-1, -1);
+  };
+  connect(context_, &AppContext::cellsChanged, this, [this, show_selection] {
+    heatmap_->setCells(context_->cells());
+    show_selection();
+  });
+  connect(context_, &AppContext::selectionChanged, this, show_selection);
   // Ready once the current text's analysis and cells are in and the worker is idle: the worker's
   // idle notice can arrive after the last result, so both are checked.
   auto reevaluate = [this] {
@@ -85,9 +96,19 @@ CompareModelsWindow::CompareModelsWindow(const ModelSession& a, const QString& t
   scope_->addItem(tr("End to end"), int(Scope::EndToEnd));
   block_ = new QSpinBox(this);
   block_->setToolTip(tr("Block of model A; model B shows the block at the same relative depth"));
+  block_b_ = new QSpinBox(this);
+  block_b_->setToolTip(tr("Block of model B; model A shows the block at the same relative depth"));
   row_normalise_ = new QCheckBox(tr("Normalise rows"), this);
+  log_scale_ = new QCheckBox(tr("Log scale"), this);
+  hide_special_ = new QCheckBox(tr("Hide special tokens and sink"), this);
+  hide_special_->setToolTip(tr("Leave special tokens (BOS, CLS, SEP) and, in decoders, the first token (the attention "
+                               "sink) out of the colour scale; they are drawn grey"));
   group_words_ = new QCheckBox(tr("Words as one row/column"), this);
   group_words_->setToolTip(tr("Tokenizations differ between models; words line up better than tokens"));
+  shared_scale_ = new QCheckBox(tr("Shared scale across models"), this);
+  shared_scale_->setToolTip(tr("One colour scale for both models (all blocks of the method and scope in each), so "
+                               "equal values have equal colours"));
+
   controls->addWidget(new QLabel(tr("Text"), this));
   controls->addWidget(text_, 1);
   controls->addWidget(new QLabel(tr("Method"), this));
@@ -95,19 +116,26 @@ CompareModelsWindow::CompareModelsWindow(const ModelSession& a, const QString& t
   controls->addWidget(scope_);
   controls->addWidget(new QLabel(tr("Block (A)"), this));
   controls->addWidget(block_);
-  controls->addWidget(row_normalise_);
-  controls->addWidget(group_words_);
+  controls->addWidget(new QLabel(tr("(B)"), this));
+  controls->addWidget(block_b_);
   layout->addLayout(controls);
+  auto* options = new QHBoxLayout;
+  for (QCheckBox* box : {row_normalise_, log_scale_, hide_special_, group_words_, shared_scale_}) options->addWidget(box);
+  options->addStretch(1);
+  layout->addLayout(options);
 
   auto* side_by_side = new QHBoxLayout;
   a_ = new ModelSlot(tr("A"), this);
   b_ = new ModelSlot(tr("B"), this);
   side_by_side->addWidget(a_, 1);
   side_by_side->addWidget(b_, 1);
+  hide_special_->setChecked(a_->context()->style().hide_special);
   layout->addLayout(side_by_side, 1);
-  link_ = new QLabel(
-      tr("Hover a cell: the other model's tokens covering the same text are outlined in green."), this);
+  link_ = new QLabel(tr("Hover a cell: the other model's tokens covering the same text are outlined in green. Click "
+                        "a cell: the other model selects the pair covering the same text."),
+                     this);
   layout->addWidget(link_);
+  b_->context()->shareScalesWith(a_->context());  // "shared scale" spans both models
 
   for (ModelSlot* s : {a_, b_}) {
     connect(s, &ModelSlot::readyChanged, this, [this] {
@@ -117,11 +145,15 @@ CompareModelsWindow::CompareModelsWindow(const ModelSession& a, const QString& t
       pushChoice();
       syncControls();
     });
-    connect(s->context(), &AppContext::mapChoiceChanged, this, &CompareModelsWindow::updateCaptions);
+    connect(s->context(), &AppContext::mapChoiceChanged, this, [this, s] {
+      adoptChoice(s);
+      updateCaptions();
+    });
     connect(s->context(), &AppContext::errorOccurred, link_, [this, s](const QString& m) {
       link_->setText(tr("%1: %2").arg(s == a_ ? QStringLiteral("A") : QStringLiteral("B"), m));
     });
     connect(s->heatmap(), &HeatmapView::cellHovered, this, [this, s](int i, int j) { linkHover(s, i, j); });
+    connect(s->heatmap(), &HeatmapView::cellSelected, this, [this, s](int i, int j) { linkSelection(s, i, j); });
   }
   connect(text_, &QLineEdit::textChanged, this, &CompareModelsWindow::setText);
   connect(method_, &QComboBox::currentIndexChanged, this,
@@ -129,14 +161,18 @@ CompareModelsWindow::CompareModelsWindow(const ModelSession& a, const QString& t
   connect(scope_, &QComboBox::currentIndexChanged, this,
           [this] { setScope(static_cast<Scope>(scope_->currentData().toInt())); });
   connect(block_, &QSpinBox::valueChanged, this, &CompareModelsWindow::setBlock);
-  for (QCheckBox* box : {row_normalise_, group_words_}) {
+  connect(block_b_, &QSpinBox::valueChanged, this, &CompareModelsWindow::setBlockOfB);
+  for (QCheckBox* box : {row_normalise_, log_scale_, hide_special_, group_words_}) {
     connect(box, &QCheckBox::toggled, this, [this] {
       render::HeatmapStyle s = a_->context()->style();
       s.row_normalise = row_normalise_->isChecked();
+      s.log_scale = log_scale_->isChecked();
+      s.hide_special = hide_special_->isChecked();
       s.group_words = group_words_->isChecked();
       setStyle(s);
     });
   }
+  connect(shared_scale_, &QCheckBox::toggled, this, &CompareModelsWindow::setSharedScale);
 
   if (a.model)
     a_->context()->setSession(a);
@@ -178,31 +214,72 @@ void CompareModelsWindow::setBlock(int block_of_a) {
   syncControls();
 }
 
+void CompareModelsWindow::setBlockOfB(int block_of_b) {
+  b_->context()->setBlock(block_of_b);  // -> adoptChoice(b_)
+}
+
 void CompareModelsWindow::setStyle(const render::HeatmapStyle& style) {
   a_->context()->setStyle(style);
   b_->context()->setStyle(style);
 }
 
+void CompareModelsWindow::setSharedScale(bool shared) {
+  if (shared_scale_->isChecked() != shared) {
+    const QSignalBlocker block(shared_scale_);
+    shared_scale_->setChecked(shared);
+  }
+  a_->context()->setSharedScale(shared);
+  b_->context()->setSharedScale(shared);
+}
+
 // Model A takes the choice as it is (made valid for it); model B the same method and scope at
 // the relative block. Each context drops what its model does not offer (normalised()).
-void CompareModelsWindow::pushChoice() {
+void CompareModelsWindow::pushChoice(ModelSlot* keep) {
   AppContext* ca = a_->context();
   AppContext* cb = b_->context();
+  const bool was_pushing = pushing_;
+  pushing_ = true;
   if (ca->hasModel()) choice_ = normalised(choice_, *ca->session().model);
   for (AppContext* c : {ca, cb}) {
     c->setMethod(QString::fromStdString(choice_.method));
     c->setScope(choice_.scope);
   }
   ca->setBlock(choice_.block);
-  if (ca->hasModel() && cb->hasModel())
-    cb->setBlock(relative_layer(choice_.block, ca->numBlocks(), cb->numBlocks()));
-  else
-    cb->setBlock(choice_.block);
+  if (keep != b_) {
+    if (ca->hasModel() && cb->hasModel())
+      cb->setBlock(relative_layer(choice_.block, ca->numBlocks(), cb->numBlocks()));
+    else
+      cb->setBlock(choice_.block);
+  }
+  pushing_ = was_pushing;
   updateCaptions();
 }
 
+void CompareModelsWindow::adoptChoice(ModelSlot* from) {
+  if (pushing_) return;
+  AppContext* ca = a_->context();
+  AppContext* cb = b_->context();
+  const MapChoice& c = from->context()->mapChoice();
+  MapChoice next = choice_;
+  next.method = c.method;
+  next.scope = c.scope;
+  next.head = c.head;
+  if (from == a_ || !ca->hasModel() || !cb->hasModel()) {
+    next.block = c.block;
+  } else if (c.block != relative_layer(choice_.block, ca->numBlocks(), cb->numBlocks())) {
+    // B's block moved: A goes to the same relative depth (B's block is not mapped back and forth,
+    // which could move it when the models' depths differ).
+    next.block = relative_layer(c.block, cb->numBlocks(), ca->numBlocks());
+  }
+  if (next.method != choice_.method || next.scope != choice_.scope || next.block != choice_.block || next.head != choice_.head) {
+    choice_ = next;
+    pushChoice(from);
+  }
+  syncControls();  // B's own block may have moved without moving A's
+}
+
 void CompareModelsWindow::syncControls() {
-  const QSignalBlocker b0(method_), b1(scope_), b2(block_);
+  const QSignalBlocker b0(method_), b1(scope_), b2(block_), b3(block_b_);
   method_->setCurrentIndex(method_->findData(QString::fromStdString(choice_.method)));
   const MethodInfo* info = find_method(choice_.method);
   for (int k = 0; k < scope_->count(); ++k) {
@@ -213,6 +290,9 @@ void CompareModelsWindow::syncControls() {
   block_->setRange(1, std::max(1, a_->context()->numBlocks()));
   block_->setValue(choice_.block);
   block_->setEnabled(choice_.scope != Scope::EndToEnd);
+  block_b_->setRange(1, std::max(1, b_->context()->numBlocks()));
+  block_b_->setValue(b_->context()->block());
+  block_b_->setEnabled(choice_.scope != Scope::EndToEnd);
 }
 
 void CompareModelsWindow::updateCaptions() {
@@ -234,48 +314,58 @@ void CompareModelsWindow::updateCaptions() {
   }
 }
 
-void CompareModelsWindow::linkHover(ModelSlot* from, int i, int j) {
-  ModelSlot* to = from == a_ ? b_ : a_;
+std::vector<int> CompareModelsWindow::linkedTokens(ModelSlot* from, ModelSlot* to, bool rows, int index) const {
   const auto from_cells = from->context()->cells();
   const auto to_cells = to->context()->cells();
   const auto from_a = from->context()->analysis();
   const auto to_a = to->context()->analysis();
-  if (i < 0 || !from_cells || !to_cells || !from_a || !to_a || from_a->text != to_a->text) {
-    to->heatmap()->setHighlight({}, {});
-    to->chips()->setHighlighted({});
-    return;
-  }
-  const Encoding& fe = from_a->encoding;
-  const Encoding& te = to_a->encoding;
-  const Map& fm = *from_cells->map;
-  const Map& tm = *to_cells->map;
+  if (index < 0 || !from_cells || !to_cells || !from_a || !to_a || from_a->text != to_a->text) return {};
   // An axis links only when it is the sentence's tokens (or words) in both maps.
-  auto token_axis = [](const Map& m, const RenderedCells& c, bool rows, std::size_t n_tokens) {
-    const int n = rows ? m.rows() : m.cols();
+  auto token_axis = [rows](const RenderedCells& c, std::size_t n_tokens) {
+    const int n = rows ? c.map->rows() : c.map->cols();
     const bool grouped = rows ? c.word_rows : c.word_cols;
     return grouped || n == static_cast<int>(n_tokens);
   };
-  auto linked = [&](bool rows, int index) {
-    std::vector<int> display;
-    std::vector<int> tokens;
-    if (!token_axis(fm, *from_cells, rows, fe.size()) || !token_axis(tm, *to_cells, rows, te.size()))
-      return std::make_pair(display, tokens);
-    const auto [first, last] = rows ? from_cells->rowTokens(index) : from_cells->colTokens(index);
-    const auto [b, e] = byte_range(fe, first, last);
-    tokens = overlapping_tokens(te, b, e);
+  if (!token_axis(*from_cells, from_a->encoding.size()) || !token_axis(*to_cells, to_a->encoding.size())) return {};
+  const auto [first, last] = rows ? from_cells->rowTokens(index) : from_cells->colTokens(index);
+  const auto [b, e] = byte_range(from_a->encoding, first, last);
+  return overlapping_tokens(to_a->encoding, b, e);
+}
+
+void CompareModelsWindow::linkHover(ModelSlot* from, int i, int j) {
+  ModelSlot* to = from == a_ ? b_ : a_;
+  const auto to_cells = to->context()->cells();
+  const std::vector<int> row_tokens = linkedTokens(from, to, true, i);
+  const std::vector<int> col_tokens = i < 0 ? std::vector<int>{} : linkedTokens(from, to, false, j);
+  auto display = [&](const std::vector<int>& tokens, bool rows) {
+    std::vector<int> out;
     for (int t : tokens) {
       const int d = rows ? to_cells->displayRow(t) : to_cells->displayCol(t);
-      if (std::find(display.begin(), display.end(), d) == display.end()) display.push_back(d);
+      if (std::find(out.begin(), out.end(), d) == out.end()) out.push_back(d);
     }
-    return std::make_pair(display, tokens);
+    return out;
   };
-  auto [rows, row_tokens] = linked(true, i);
-  auto [cols, col_tokens] = linked(false, j);
-  to->heatmap()->setHighlight(rows, cols);
+  to->heatmap()->setHighlight(display(row_tokens, true), display(col_tokens, false));
   std::vector<int> chips = row_tokens;
   for (int t : col_tokens)
     if (std::find(chips.begin(), chips.end(), t) == chips.end()) chips.push_back(t);
   to->chips()->setHighlighted(chips);
+}
+
+void CompareModelsWindow::linkSelection(ModelSlot* from, int i, int j) {
+  ModelSlot* to = from == a_ ? b_ : a_;
+  const auto cells = from->context()->cells();
+  if (i < 0 || j < 0 || !cells) {
+    from->context()->setSelectedPair(-1, -1);
+    to->context()->setSelectedPair(-1, -1);
+    return;
+  }
+  from->context()->setSelectedPair(cells->tokenRow(i), cells->tokenCol(j));
+  const std::vector<int> rows = linkedTokens(from, to, true, i);
+  const std::vector<int> cols = linkedTokens(from, to, false, j);
+  // The row token that has read the whole span (the last), the column token where it starts.
+  if (rows.empty() || cols.empty()) to->context()->setSelectedPair(-1, -1);
+  else to->context()->setSelectedPair(rows.back(), cols.front());
 }
 
 }  // namespace tl::app

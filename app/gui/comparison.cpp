@@ -41,7 +41,7 @@ Result<Comparison> compute_comparison(const ModelSession& session, const Analysi
                       " one: they cannot be compared cell by cell");
   }
   const int rows = ma->rows(), cols = ma->cols();
-  if (hide_special) out.special = special_tokens(analysis.encoding, analysis.labels, *ma);
+  if (hide_special) out.special = special_tokens(analysis.encoding, analysis.labels, *ma, session.model->spec.causal);
   const bool causal = session.model->spec.causal && rows == cols;
   auto counted = [&](int i, int j) { return !out.special.row(i) && !out.special.col(j) && !(causal && j > i); };
 

@@ -5,7 +5,8 @@
 //
 // Which cells count (for the normalisation and the correlations): causal models compare only
 // j <= i (the upper triangle is zero by construction in both, and its ties would inflate the
-// agreement); with hidden special tokens their rows and columns are left out too.
+// agreement); with hidden special tokens their rows and columns are left out too (and, in causal
+// models, the first position, the attention sink: render/special_tokens.h).
 #include <memory>
 #include <vector>
 

@@ -54,7 +54,13 @@ ComparisonView::ComparisonView(AppContext* context, QWidget* parent) : AnalysisV
   for (HeatmapView* v : {view_a_, view_b_, view_diff_}) {
     v->setMinimumSize(220, 220);
     maps_layout->addWidget(v, 1);
-    connect(v, &HeatmapView::cellSelected, context_, &AppContext::setSelectedPair);
+    // Drawn rows/columns may be words: the context's selection is in tokens.
+    const std::size_t k = v == view_a_ ? 0 : v == view_b_ ? 1 : 2;
+    connect(v, &HeatmapView::cellSelected, this, [this, k](int i, int j) {
+      const auto& cells = cells_[k];
+      if (cells && i >= 0) context_->setSelectedPair(cells->tokenRow(i), cells->tokenCol(j));
+      else context_->setSelectedPair(i, j);
+    });
   }
   model_ = new RowCorrelationModel(this);
   table_ = new QTableView(splitter);
@@ -76,10 +82,51 @@ ComparisonView::ComparisonView(AppContext* context, QWidget* parent) : AnalysisV
   connect(context_, &AppContext::mapChoiceChanged, this, &AnalysisView::invalidate);
   connect(context_, &AppContext::styleChanged, this, &AnalysisView::invalidate);
   connect(context_, &AppContext::selectionChanged, this, &ComparisonView::syncSelection);
+  connect(&context_->scales(), &SharedScales::changed, this, &ComparisonView::sharedRangesChanged);
 }
 
 void ComparisonView::syncSelection() {
-  for (HeatmapView* v : {view_a_, view_b_, view_diff_}) v->setSelection(context_->selectedRow(), context_->selectedCol());
+  const std::array<HeatmapView*, 3> views{view_a_, view_b_, view_diff_};
+  const int i = context_->selectedRow(), j = context_->selectedCol();
+  for (std::size_t k = 0; k < views.size(); ++k) {
+    const auto& cells = cells_[k];
+    if (cells && i >= 0) views[k]->setSelection(cells->displayRow(i), cells->displayCol(j));
+    else views[k]->setSelection(i, j);
+  }
+}
+
+// The range map k is coloured on: its own, or its family's shared range (which includes it).
+void ComparisonView::sharedRangesChanged() {
+  if (!shown_) return;
+  for (std::size_t k = 0; k < displayed_.size(); ++k) {
+    const auto shared = context_->sharedRange(scale_family(*displayed_[k].map));
+    const render::ValueRange want = shared ? own_[k].united(*shared) : own_[k];
+    if (want.lo != drawn_[k].lo || want.hi != drawn_[k].hi || want.empty != drawn_[k].empty) {
+      recolour();
+      return;
+    }
+  }
+}
+
+void ComparisonView::recolour() {
+  std::array<render::HeatmapStyle, 3> styles = styles_;
+  for (std::size_t k = 0; k < styles.size(); ++k) {
+    const auto shared = context_->sharedRange(scale_family(*displayed_[k].map));
+    drawn_[k] = shared ? own_[k].united(*shared) : own_[k];
+    if (shared) styles[k].fixed_range = drawn_[k];  // else each map on its own range
+  }
+  postRecolour([this, shown = shown_, displayed = displayed_, styles, colour = colourer()](Progress&) -> std::function<void()> {
+    std::array<std::shared_ptr<const RenderedCells>, 3> cells;
+    for (std::size_t k = 0; k < cells.size(); ++k) cells[k] = colour(displayed[k], styles[k]);
+    return [this, shown, cells] {
+      if (shown != shown_) return;  // a newer comparison is shown
+      cells_ = cells;
+      view_a_->setCells(cells[0]);
+      view_b_->setCells(cells[1]);
+      view_diff_->setCells(cells[2]);
+      syncSelection();
+    };
+  });
 }
 
 void ComparisonView::recompute() {
@@ -97,6 +144,7 @@ void ComparisonView::recompute() {
     if (!result) {
       return [this, e = QString::fromStdString(result.error().message)] {
         shown_.reset();
+        cells_ = {};
         model_->setComparison(nullptr);
         for (HeatmapView* v : {view_a_, view_b_, view_diff_}) v->setCells(nullptr);
         summary_->clear();
@@ -104,22 +152,40 @@ void ComparisonView::recompute() {
       };
     }
     auto c = std::make_shared<const Comparison>(std::move(result.value()));
-    // Each map on its own scale (the style without a shared range); the difference diverging and linear.
+    // Each map on its own range first (the shared ranges are read on the UI thread, after); the
+    // difference on a diverging colormap.
     render::HeatmapStyle own = style;
     own.fixed_range.reset();
-    render::HeatmapStyle diverging;
+    render::HeatmapStyle diverging = own;
     diverging.colormap = render::ColormapChoice::Diverging;
-    diverging.hide_special = style.hide_special;
-    auto ca = colour(c->a, own, special_tokens(analysis->encoding, analysis->labels, *c->a));
-    auto cb = colour(c->b, own, special_tokens(analysis->encoding, analysis->labels, *c->b));
-    auto cd = colour(c->difference, diverging, c->special);
-    return [this, c, ca, cb, cd] {
+    const bool causal = session.model->spec.causal;
+    const std::array<render::HeatmapStyle, 3> styles{own, own, diverging};
+    const std::array<DisplayedMap, 3> displayed{displayed_map(c->a, *analysis, own, causal), displayed_map(c->b, *analysis, own, causal),
+                                                displayed_map(c->difference, *analysis, diverging, causal)};
+    std::array<render::ValueRange, 3> ranges;
+    std::array<std::shared_ptr<const RenderedCells>, 3> cells;
+    for (std::size_t k = 0; k < cells.size(); ++k) {
+      ranges[k] = displayed_range(displayed[k], styles[k]);
+      cells[k] = colour(displayed[k], styles[k]);
+    }
+    return [this, c, displayed, styles, ranges, cells] {
       shown_ = c;
+      displayed_ = displayed;
+      styles_ = styles;
+      own_ = drawn_ = ranges;
+      cells_ = cells;
       setMessage({});
-      view_a_->setCells(ca);
-      view_b_->setCells(cb);
-      view_diff_->setCells(cd);
+      view_a_->setCells(cells[0]);
+      view_b_->setCells(cells[1]);
+      view_diff_->setCells(cells[2]);
       syncSelection();
+      SharedScales::Ranges mine;
+      for (std::size_t k = 0; k < displayed.size(); ++k) {
+        auto& r = mine[scale_family(*displayed[k].map)];
+        r = r.united(ranges[k]);
+      }
+      context_->scales().setRanges(context_, QStringLiteral("compare"), std::move(mine));
+      sharedRangesChanged();
       model_->setComparison(c);
       table_->resizeColumnsToContents();
       summary_->setText(tr("<b>%1</b> vs <b>%2</b>, %3. Over all %4 counted cells: Spearman \u03c1 = <b>%5</b>, "

@@ -3,7 +3,11 @@
 // tensorlens-in vs rollout), their difference after per-map normalisation (diverging, centred at
 // zero), and rank correlations per row (table) and overall (heading). Scope and block follow the
 // main map's choice when both methods have it (comparison.h). A cell clicked in any of the three
-// maps selects that pair everywhere.
+// maps selects that pair everywhere. The maps follow the readability options as the main heatmap
+// does (displayed_map: words summed, special tokens and sink off the scale, rows normalised, log);
+// with the shared scale on, each map uses its family's shared range (the difference its own family).
+#include <array>
+
 #include "app/gui/analysis_view.h"
 #include "app/gui/comparison.h"
 
@@ -33,6 +37,9 @@ class ComparisonView : public AnalysisView {
 
  private:
   void syncSelection();
+  // Colours the three maps on their own ranges, or the shared ones when the option is on.
+  void recolour();
+  void sharedRangesChanged();
   QComboBox* method_a_;
   QComboBox* method_b_;
   QLabel* summary_;
@@ -42,6 +49,12 @@ class ComparisonView : public AnalysisView {
   RowCorrelationModel* model_;
   QTableView* table_;
   std::shared_ptr<const Comparison> shown_;
+  // A, B and the difference as drawn, the style each is drawn under (without a range), their own
+  // ranges and the ranges they are coloured on.
+  std::array<DisplayedMap, 3> displayed_;
+  std::array<render::HeatmapStyle, 3> styles_;
+  std::array<render::ValueRange, 3> own_, drawn_;
+  std::array<std::shared_ptr<const RenderedCells>, 3> cells_;
 };
 
 }  // namespace tl::app

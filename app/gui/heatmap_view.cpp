@@ -312,6 +312,11 @@ void HeatmapView::paintColorbar(QPainter& p) const {
     p.drawText(QRectF(bar.right() + 6, y - fm.height() / 2, margins_.right, fm.height()), Qt::AlignLeft | Qt::AlignVCenter,
                render::format_value(v));
   }
+  if (cells_->style.fixed_range) {
+    // The range is not this map's own: say so where the values are read.
+    p.drawText(QRectF(bar.left(), bar.bottom() + 3, width() - bar.left() - 2, fm.height()), Qt::AlignLeft | Qt::AlignTop,
+               tr("shared"));
+  }
   if (hover_i_ >= 0 && !cells_->prepared.masked(hover_i_, hover_j_)) {
     // Where the hovered value sits on the scale.
     const double y = bar.bottom() - cells_->prepared.scale.position(cells_->prepared.values(hover_i_, hover_j_)) * bar.height();

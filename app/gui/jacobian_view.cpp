@@ -152,8 +152,8 @@ void JacobianView::recompute() {
     style.colormap = render::ColormapChoice::Diverging;
     render::ValueRange range = render::display_range(*b->lens_block, style).united(render::display_range(*b->true_block, style));
     style.fixed_range = range;
-    auto lens_cells = colour(b->lens_block, style, {});
-    auto true_cells = colour(b->true_block, style, {});
+    auto lens_cells = colour({b->lens_block, {}}, style);
+    auto true_cells = colour({b->true_block, {}}, style);
     return [this, b, lens_cells, true_cells, analysis] {
       shown_ = b;
       setMessage({});

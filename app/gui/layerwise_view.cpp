@@ -25,7 +25,7 @@ QString short_tile_label(Scope scope, int block, int head, int layers) {
 
 bool same_style(const render::HeatmapStyle& a, const render::HeatmapStyle& b) {
   return a.colormap == b.colormap && a.row_normalise == b.row_normalise && a.log_scale == b.log_scale &&
-         a.hide_special == b.hide_special;
+         a.hide_special == b.hide_special && a.group_words == b.group_words;
 }
 
 }  // namespace
@@ -81,33 +81,40 @@ Result<LayerTiles> compute_layer_tiles(const ModelSession& session, const Analys
   if (maps.empty()) return make_error(choice.method + ": the method gave no map");
   if (info->per_head) out.columns = heads;
 
-  // One colour scale for all: the union of their ranges under the style.
-  std::vector<render::SpecialTokens> special;
-  render::ValueRange all;
-  for (const Map& m : maps) {
-    special.push_back(special_tokens(analysis.encoding, analysis.labels, m));
-    all = all.united(render::display_range(m, style, special.back()));
-  }
-  render::HeatmapStyle shared = style;
-  shared.fixed_range = all;
+  // One colour scale for all: the union of their ranges under the style (as drawn: words summed,
+  // special tokens and the sink left out when the style says so).
+  out.family = scale_family(maps.front());
   for (std::size_t k = 0; k < maps.size(); ++k) {
     const MapChoice& c = out.choices[k];
-    auto map = std::make_shared<const Map>(std::move(maps[k]));
+    out.shown.push_back(displayed_map(std::make_shared<const Map>(std::move(maps[k])), analysis, style, session.model->spec.causal));
+    out.range = out.range.united(displayed_range(out.shown.back(), style));
     const int head = info->per_head ? c.head : -1;
-    const QString label = tile_label(out.scope, c.block, head, layers);
-    const QString short_label = short_tile_label(out.scope, c.block, head, layers);
-    if (colour) {
-      const auto cells = colour(map, shared, special[k]);
-      if (k == 0) out.scale = cells->prepared.scale;
-      out.tiles.push_back({map, cells->image, label, short_label});
-    } else {
-      const render::PreparedHeatmap prepared = render::prepare_heatmap(*map, shared, special[k]);
-      if (k == 0) out.scale = prepared.scale;
-      out.tiles.push_back({map, render::rasterize_cells(prepared), label, short_label});
-    }
+    out.tiles.push_back({out.shown.back().map, {}, tile_label(out.scope, c.block, head, layers),
+                         short_tile_label(out.scope, c.block, head, layers)});
     if (c.block > layers) out.choices[k].scope = Scope::EndToEnd;  // the series' end-to-end map
   }
+  colour_layer_tiles(out, style, colour, std::nullopt);
   return out;
+}
+
+void colour_layer_tiles(LayerTiles& tiles, const render::HeatmapStyle& style, const CellColourer& colour,
+                        const std::optional<render::ValueRange>& shared) {
+  render::HeatmapStyle s = style;
+  tiles.drawn = shared ? tiles.range.united(*shared) : tiles.range;
+  tiles.shared = shared.has_value();
+  s.fixed_range = tiles.drawn;
+  for (std::size_t k = 0; k < tiles.tiles.size(); ++k) {
+    const DisplayedMap& shown = tiles.shown[k];
+    if (colour) {
+      const auto cells = colour(shown, s);
+      if (k == 0) tiles.scale = cells->prepared.scale;
+      tiles.tiles[k].image = cells->image;
+    } else {
+      const render::PreparedHeatmap prepared = render::prepare_heatmap(*shown.map, s, shown.special);
+      if (k == 0) tiles.scale = prepared.scale;
+      tiles.tiles[k].image = render::rasterize_cells(prepared);
+    }
+  }
 }
 
 LayerwiseView::LayerwiseView(AppContext* context, QWidget* parent) : AnalysisView(context, QStringLiteral("layers"), parent) {
@@ -120,6 +127,7 @@ LayerwiseView::LayerwiseView(AppContext* context, QWidget* parent) : AnalysisVie
   layout->addWidget(tiles_, 1);
   connect(context_, &AppContext::mapChoiceChanged, this, &AnalysisView::invalidate);
   connect(context_, &AppContext::styleChanged, this, &AnalysisView::invalidate);
+  connect(&context_->scales(), &SharedScales::changed, this, &LayerwiseView::sharedRangesChanged);
   connect(tiles_, &SmallMultiples::tileActivated, this, &LayerwiseView::openTile);
 }
 
@@ -136,6 +144,8 @@ void LayerwiseView::recompute() {
   // Moving the block or head (for example by clicking a tile) keeps the tiles: only the frame moves.
   if (shown_ && shown_analysis_ == analysis && shown_method_ == choice.method && shown_scope_ == scope &&
       same_style(shown_style_, style)) {
+    context_->scales().setRanges(context_, QStringLiteral("layers"), {{shown_->family, shown_->range}});
+    sharedRangesChanged();  // the shared scale may have been switched on or off
     highlightCurrent();
     finished();
     return;
@@ -154,7 +164,6 @@ void LayerwiseView::recompute() {
     }
     auto shown = std::make_shared<const LayerTiles>(std::move(tiles.value()));
     return [this, shown, analysis, choice, style, scope] {
-      shown_ = shown;
       shown_analysis_ = analysis;
       shown_method_ = choice.method;
       shown_scope_ = scope;
@@ -164,8 +173,33 @@ void LayerwiseView::recompute() {
       heading_->setText(tr("<b>%1</b>, %2: %3 maps on one colour scale. Hover a tile for values; click one to open it large.")
                             .arg(QString::fromStdString(choice.method), what)
                             .arg(shown->tiles.size()));
-      tiles_->setTiles(shown->tiles, shown->scale, shown->columns, QString::fromStdString(choice.method));
-      highlightCurrent();
+      showTiles(shown);
+      // The family is known only now: add the tiles' range, then recolour on the shared range
+      // when it is on (the tiles were coloured on their own range).
+      context_->scales().setRanges(context_, QStringLiteral("layers"), {{shown->family, shown->range}});
+      sharedRangesChanged();
+    };
+  });
+}
+
+void LayerwiseView::showTiles(std::shared_ptr<const LayerTiles> tiles) {
+  shown_ = std::move(tiles);
+  const QString method = QString::fromStdString(shown_->method);
+  tiles_->setTiles(shown_->tiles, shown_->scale, shown_->columns, method, shown_->shared ? tr("shared") : QString());
+  highlightCurrent();
+}
+
+void LayerwiseView::sharedRangesChanged() {
+  if (!shown_) return;
+  const auto shared = context_->sharedRange(shown_->family);
+  if (!shared && !shown_->shared) return;
+  const render::ValueRange want = shared ? shown_->range.united(*shared) : shown_->range;
+  if (shown_->shared == shared.has_value() && want.lo == shown_->drawn.lo && want.hi == shown_->drawn.hi) return;
+  postRecolour([this, tiles = shown_, style = shown_style_, shared, colour = colourer()](Progress&) -> std::function<void()> {
+    auto recoloured = std::make_shared<LayerTiles>(*tiles);
+    colour_layer_tiles(*recoloured, style, colour, shared);
+    return [this, tiles, recoloured] {
+      if (tiles == shown_) showTiles(recoloured);  // else newer tiles are shown
     };
   });
 }

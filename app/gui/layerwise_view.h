@@ -16,19 +16,29 @@ struct LayerTiles {
   std::string method;
   Scope scope = Scope::Layer;  // Layer or UpTo
   int columns = 0;             // per-head methods: one column per head
-  std::vector<SmallMultiples::Tile> tiles;
-  std::vector<MapChoice> choices;  // per tile: what opening it large shows
+  std::vector<SmallMultiples::Tile> tiles;  // tile maps as drawn (words summed when grouped)
+  std::vector<DisplayedMap> shown;          // per tile: the drawn map and its special/sink flags
+  std::vector<MapChoice> choices;           // per tile: what opening it large shows
+  std::string family;                       // scale_family of the tiles
+  render::ValueRange range;                 // union of the tiles' ranges under the style
   render::ColorScale scale;
+  render::ValueRange drawn;  // the range the tiles are coloured on
+  bool shared = false;       // coloured with the window's shared range of the family (not only the tiles')
 };
 
 // The scope the layer-wise view uses for a method and the user's scope (EndToEnd: none).
 Scope layerwise_scope(const MethodInfo& info, Scope chosen);
 // Computes every tile in one call (the TensorLens engine computes a series in one pass; other
-// methods run per block) and colours them with `colour` (empty: the CPU rasteriser).
-// Cancellation throws tl::Cancelled.
+// methods run per block), each as displayed_map() shows it under `style`, and colours them with
+// `colour` (empty: the CPU rasteriser) on the union of their ranges. Cancellation throws
+// tl::Cancelled.
 Result<LayerTiles> compute_layer_tiles(const ModelSession& session, const Analysis& analysis, const MapChoice& choice,
                                        const render::HeatmapStyle& style, const CellColourer& colour = {},
                                        Progress* progress = nullptr);
+// Colours the tiles on the union of their ranges widened to `shared` (the window's shared range of
+// their family; nullopt: their own range only).
+void colour_layer_tiles(LayerTiles& tiles, const render::HeatmapStyle& style, const CellColourer& colour,
+                        const std::optional<render::ValueRange>& shared);
 
 class LayerwiseView : public AnalysisView {
   Q_OBJECT
@@ -47,6 +57,9 @@ class LayerwiseView : public AnalysisView {
 
  private:
   void highlightCurrent();
+  void showTiles(std::shared_ptr<const LayerTiles> tiles);
+  // The shared ranges moved: recolour the shown tiles when their family's range did.
+  void sharedRangesChanged();
   QLabel* heading_;
   SmallMultiples* tiles_;
   std::shared_ptr<const LayerTiles> shown_;

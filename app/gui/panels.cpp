@@ -16,6 +16,7 @@
 #include <QTextDocument>
 #include <QVBoxLayout>
 
+#include "app/gui/elided_label.h"
 #include "app/gui/item_models.h"
 #include "app/gui/token_chips.h"
 
@@ -212,9 +213,7 @@ MapControls::MapControls(AppContext* context, QWidget* parent) : QWidget(parent)
                          "prediction is explained (gradient methods); default: the model's prediction"));
   target_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
   first->addWidget(target_);
-  description_ = new QLabel(this);
-  description_->setMinimumWidth(50);
-  description_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+  description_ = new ElidedLabel(this);  // elided at the window edge, whole in its tooltip
   first->addWidget(description_, 1);
 
   colormap_ = new QComboBox(this);
@@ -234,9 +233,9 @@ MapControls::MapControls(AppContext* context, QWidget* parent) : QWidget(parent)
   group_words_ = new QCheckBox(tr("Words as one row/column"), this);
   group_words_->setToolTip(tr("A word made of several tokens becomes one row and one column (values summed); word "
                               "boundaries come from the tokenizer's byte spans and leading-space markers"));
-  shared_scale_ = new QCheckBox(tr("Shared scale across blocks"), this);
-  shared_scale_->setToolTip(tr("One colour scale for all blocks of this method and scope, so blocks can be compared "
-                               "(other views use it too)"));
+  shared_scale_ = new QCheckBox(tr("Shared scale across views"), this);
+  shared_scale_->setToolTip(tr("One colour scale per method for all blocks and every view (layer-wise tiles, comparison "
+                               "maps), so equal values have equal colours; the colorbars say \"shared\""));
   for (auto* box : {row_normalise_, log_scale_, hide_special_, group_words_, shared_scale_}) second->addWidget(box);
   second->addStretch(1);
 
@@ -283,8 +282,7 @@ void MapControls::syncFromContext() {
   target_->setEnabled(has_model && info && uses_target(*info));
   if (info) {
     const QString d = QString::fromUtf8(info->description.data(), static_cast<qsizetype>(info->description.size()));
-    description_->setText(QStringLiteral("<i>%1</i>").arg(d.toHtmlEscaped()));
-    description_->setToolTip(d);
+    description_->setFullText(d);
   }
   const auto& s = context_->style();
   colormap_->setCurrentIndex(colormap_->findData(int(s.colormap)));

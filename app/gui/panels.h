@@ -19,6 +19,7 @@ class QTableView;
 
 namespace tl::app {
 
+class ElidedLabel;
 class PredictionsModel;
 class TokenChips;
 
@@ -71,6 +72,7 @@ class MapControls : public QWidget {
   QSpinBox* blockBox() const { return block_; }
   QSpinBox* headBox() const { return head_; }
   QComboBox* targetBox() const { return target_; }
+  ElidedLabel* description() const { return description_; }
 
  private:
   void pushStyle();
@@ -78,7 +80,7 @@ class MapControls : public QWidget {
   void fillTargets();
   AppContext* context_;
   QComboBox* method_;
-  QLabel* description_;
+  ElidedLabel* description_;
   QComboBox* scope_;
   QSpinBox* block_;
   QSpinBox* head_;

@@ -32,11 +32,13 @@ SmallMultiples::SmallMultiples(QWidget* parent) : QWidget(parent) {
   setMinimumSize(320, 240);
 }
 
-void SmallMultiples::setTiles(std::vector<Tile> tiles, render::ColorScale scale, int columns, QString colorbar_title) {
+void SmallMultiples::setTiles(std::vector<Tile> tiles, render::ColorScale scale, int columns, QString colorbar_title,
+                              QString colorbar_note) {
   tiles_ = std::move(tiles);
   scale_ = scale;
   fixed_columns_ = columns;
   colorbar_title_ = std::move(colorbar_title);
+  colorbar_note_ = std::move(colorbar_note);
   hovered_ = -1;
   if (highlighted_ >= count()) highlighted_ = -1;
   update();
@@ -167,6 +169,8 @@ void SmallMultiples::paintColorbar(QPainter& p, const QRectF& grid) const {
     p.drawText(QRectF(bar.right() + 6, y - 8, kBarMargin - kBarWidth - 14, 16), Qt::AlignLeft | Qt::AlignVCenter,
                render::format_value(t));
   }
+  if (!colorbar_note_.isEmpty())
+    p.drawText(QRectF(bar.left() - 8, bar.bottom() + 3, kBarMargin - 4, 18), Qt::AlignLeft | Qt::AlignTop, colorbar_note_);
 }
 
 void SmallMultiples::mouseMoveEvent(QMouseEvent* event) {

@@ -29,8 +29,9 @@ class SmallMultiples : public QWidget {
   explicit SmallMultiples(QWidget* parent = nullptr);
 
   // `columns` > 0 fixes the number of columns (one per head); 0 picks the layout with the largest
-  // tiles.
-  void setTiles(std::vector<Tile> tiles, render::ColorScale scale, int columns, QString colorbar_title);
+  // tiles. `colorbar_note` is written under the colorbar (empty: nothing), e.g. "shared".
+  void setTiles(std::vector<Tile> tiles, render::ColorScale scale, int columns, QString colorbar_title,
+                QString colorbar_note = {});
   void clear();
   int count() const { return static_cast<int>(tiles_.size()); }
   const Tile& tile(int k) const { return tiles_[static_cast<std::size_t>(k)]; }
@@ -67,6 +68,7 @@ class SmallMultiples : public QWidget {
   render::ColorScale scale_;
   int fixed_columns_ = 0;
   QString colorbar_title_;
+  QString colorbar_note_;
   int highlighted_ = -1;
   int hovered_ = -1;
 };

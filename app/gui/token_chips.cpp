@@ -1,6 +1,7 @@
 #include "app/gui/token_chips.h"
 
 #include <QHelpEvent>
+#include <QLocale>
 #include <QMouseEvent>
 #include <QPainter>
 #include <QScrollArea>
@@ -21,7 +22,11 @@ TokenChips::TokenChips(AppContext* context, QWidget* parent) : QWidget(parent), 
   connect(context_, &AppContext::encodingChanged, this, [this] {
     texts_.clear();
     highlighted_.clear();
-    for (const auto& label : context_->tokenLabels()) texts_.push_back(chip_text(label));
+    const auto& labels = context_->tokenLabels();
+    const std::size_t shown = std::min(labels.size(), static_cast<std::size_t>(kMaxChips));
+    for (std::size_t k = 0; k < shown; ++k) texts_.push_back(chip_text(labels[k]));
+    hidden_ = static_cast<int>(labels.size() - shown);
+    if (hidden_ > 0) texts_.push_back(tr("+ %1 more tokens").arg(QLocale().toString(hidden_)));
     relayout();
   });
   connect(context_, &AppContext::selectionChanged, this, qOverload<>(&QWidget::update));
@@ -73,6 +78,7 @@ void TokenChips::changeEvent(QEvent* event) {
   QWidget::changeEvent(event);
 }
 
+// The "more tokens" chip is the last one when tokens are hidden; it stands for no token.
 int TokenChips::chipAt(QPoint pos) const {
   for (std::size_t k = 0; k < rects_.size(); ++k) {
     if (rects_[k].contains(pos)) return static_cast<int>(k);
@@ -101,14 +107,15 @@ void TokenChips::paintEvent(QPaintEvent*) {
   }
   for (std::size_t k = 0; k < rects_.size(); ++k) {
     const QRectF r = QRectF(rects_[k]).adjusted(0.5, 0.5, -0.5, -0.5);
-    const bool is_special = k < special.size() && special[k];
+    const bool more = hidden_ > 0 && k + 1 == rects_.size();
+    const bool is_special = more || (k < special.size() && special[k]);
     QColor fill = is_special ? palette().window().color() : base.darker(106);
-    if (static_cast<int>(k) == context_->selectedCol()) fill = col_colour.lighter(150);
-    if (static_cast<int>(k) == context_->selectedRow()) fill = row_colour.lighter(140);
+    if (!more && static_cast<int>(k) == context_->selectedCol()) fill = col_colour.lighter(150);
+    if (!more && static_cast<int>(k) == context_->selectedRow()) fill = row_colour.lighter(140);
     p.setBrush(fill);
     p.setPen(QPen(palette().mid().color(), 1.0, is_special ? Qt::DashLine : Qt::SolidLine));
     p.drawRoundedRect(r, 4, 4);
-    if (std::find(highlighted_.begin(), highlighted_.end(), static_cast<int>(k)) != highlighted_.end()) {
+    if (!more && std::find(highlighted_.begin(), highlighted_.end(), static_cast<int>(k)) != highlighted_.end()) {
       p.setPen(QPen(QColor(0, 200, 100), 2.0));
       p.setBrush(Qt::NoBrush);
       p.drawRoundedRect(r.adjusted(1, 1, -1, -1), 4, 4);
@@ -128,7 +135,7 @@ void TokenChips::setHighlighted(std::vector<int> tokens) {
 
 void TokenChips::mousePressEvent(QMouseEvent* event) {
   const int k = chipAt(event->position().toPoint());
-  if (k < 0) return;
+  if (k < 0 || (hidden_ > 0 && k == chipCount() - 1)) return;  // the "more" chip selects nothing
   const int j = context_->selectedCol() >= 0 ? context_->selectedCol() : k;
   context_->setSelectedPair(k, j);
 }
@@ -138,7 +145,11 @@ bool TokenChips::event(QEvent* event) {
     auto* help = static_cast<QHelpEvent*>(event);
     const int k = chipAt(help->pos());
     const auto& e = context_->encoding();
-    if (k >= 0 && k < static_cast<int>(e.size())) {
+    if (hidden_ > 0 && k == chipCount() - 1) {
+      QToolTip::showText(help->globalPos(),
+                         tr("The text has %1 tokens; chips show the first %2.").arg(e.size()).arg(chipCount() - 1), this,
+                         chipRect(k));
+    } else if (k >= 0 && k < static_cast<int>(e.size())) {
       const auto idx = static_cast<std::size_t>(k);
       QToolTip::showText(help->globalPos(),
                          tr("token %1 \u00b7 id %2 \u00b7 piece \u201c%3\u201d \u00b7 bytes %4..%5%6")

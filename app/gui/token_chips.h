@@ -3,6 +3,10 @@
 // token boundaries are visible while typing. Spaces inside tokens show as "·"; special tokens are
 // drawn dashed. The selected pair of the map highlights its row token (query) and column token
 // (source); clicking a chip selects that token's row.
+//
+// Limits: only the first kMaxChips tokens get a chip; a last chip says how many more there are.
+// Laying out chips costs UI time per chip (text measurement at every width change), so a long
+// paste would otherwise freeze the window for as long as it has tokens.
 #include <QWidget>
 
 class QScrollArea;
@@ -14,7 +18,13 @@ namespace tl::app {
 class TokenChips : public QWidget {
   Q_OBJECT
  public:
+  static constexpr int kMaxChips = 500;
+
   explicit TokenChips(AppContext* context, QWidget* parent = nullptr);
+  // Chips laid out (tokens shown, plus the "+ N more tokens" chip when the text has more).
+  int chipCount() const { return static_cast<int>(texts_.size()); }
+  // Tokens without a chip (0 when every token has one).
+  int hiddenTokens() const { return hidden_; }
   bool hasHeightForWidth() const override { return true; }
   int heightForWidth(int width) const override;
   QSize sizeHint() const override;
@@ -43,7 +53,8 @@ class TokenChips : public QWidget {
   std::vector<QRect> layoutFor(int width) const;
 
   AppContext* context_;
-  std::vector<QString> texts_;
+  std::vector<QString> texts_;  // one per token chip, then the "more" chip when hidden_ > 0
+  int hidden_ = 0;
   std::vector<QRect> rects_;
   std::vector<int> highlighted_;
 };
