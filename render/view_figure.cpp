@@ -100,13 +100,12 @@ void paint_view_figure(QPainter& p, const QRectF& area, const ViewFigure& figure
     p.drawText(r, Qt::AlignLeft | Qt::AlignTop, fm.elidedText(figure.subtitle, Qt::ElideRight, r.width()));
     top = r.bottom();
   }
-  const QRectF grid(area.left(), top, area.width(), area.bottom() - top);
-  const int n = figure.cells();
-  if (n == 0) {
-    p.restore();
-    return;
-  }
-  const auto [columns, rows] = grid_for(n, grid.size(), figure.columns);
+  // The line plot, when there is one, takes a full-width row under the heatmaps (its legend needs
+  // the width); the heatmaps share the rest.
+  const double plot_h = figure.plot ? (figure.panels.empty() ? area.bottom() - top : 0.4 * (area.bottom() - top)) : 0.0;
+  const QRectF grid(area.left(), top, area.width(), area.bottom() - top - plot_h);
+  const int n = static_cast<int>(figure.panels.size());
+  const auto [columns, rows] = grid_for(std::max(n, 1), grid.size(), figure.columns);
   const QSizeF cell(grid.width() / columns, grid.height() / rows);
   // Smaller panels get smaller text, down to 55% of the figure's (labels thin out below that).
   FigureOptions panel_opt = opt;
@@ -116,18 +115,18 @@ void paint_view_figure(QPainter& p, const QRectF& area, const ViewFigure& figure
   for (int k = 0; k < n; ++k) {
     const QRectF r(grid.left() + (k % columns) * cell.width(), grid.top() + (k / columns) * cell.height(), cell.width(),
                    cell.height());
-    if (k < static_cast<int>(figure.panels.size())) {
-      const HeatmapPanel& panel = figure.panels[static_cast<std::size_t>(k)];
-      const FigureLayout lay = paint_figure(p, r, panel.input(), panel_opt);
-      draw_cell_text(p, lay, panel, panel_opt);
-    } else {
-      LinePlot plot;
-      plot.panels = {*figure.plot};
-      plot.columns = 1;
-      plot.font_px = panel_opt.font_px;
-      plot.font_family = opt.font_family;
-      paint_line_plot(p, r.adjusted(margin, margin, -margin, -margin), plot);
-    }
+    const HeatmapPanel& panel = figure.panels[static_cast<std::size_t>(k)];
+    const FigureLayout lay = paint_figure(p, r, panel.input(), panel_opt);
+    draw_cell_text(p, lay, panel, panel_opt);
+  }
+  if (figure.plot) {
+    LinePlot plot;
+    plot.panels = {*figure.plot};
+    plot.columns = 1;
+    plot.font_px = opt.font_px;
+    plot.font_family = opt.font_family;
+    const QRectF r(area.left() + margin, grid.bottom(), area.width() - 2 * margin, plot_h - margin);
+    paint_line_plot(p, r, plot);
   }
   p.restore();
 }

@@ -3,7 +3,8 @@
 // its PNG, SVG and PDF exports look like the CLI's figures and stay vector with labels as text.
 // A ViewFigure is a heading and a grid of panels: heatmap panels (each drawn by paint_figure with
 // its own title, token labels and colorbar; optionally a short text in every cell, such as the
-// logit lens's top tokens) and at most one line-plot panel (the Jacobian view's singular values).
+// logit lens's top tokens) and at most one line-plot panel under them (the Jacobian view's singular
+// values).
 //
 // Limits: panels share the page evenly; with many panels (per-head small multiples) labels shrink
 // and thin out as in any small figure, the provenance JSON still lists every token.
@@ -33,7 +34,7 @@ struct ViewFigure {
   QString title;     // heading over the panels (empty: none)
   QString subtitle;
   std::vector<HeatmapPanel> panels;
-  std::optional<LinePanel> plot;  // one more grid cell after the heatmaps
+  std::optional<LinePanel> plot;  // a full-width row under the heatmaps
   int columns = 0;                // 0: as square a grid as the page allows
 
   int cells() const { return static_cast<int>(panels.size()) + (plot ? 1 : 0); }
