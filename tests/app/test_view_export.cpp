@@ -5,6 +5,7 @@
 // Export every layer: one file per block on the worker thread, refused the second time with a
 // message naming an existing file.
 #include <QComboBox>
+#include <QPlainTextEdit>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -23,6 +24,7 @@
 #include "app/gui/layerwise_view.h"
 #include "app/gui/logit_lens_view.h"
 #include "app/gui/main_window.h"
+#include "app/gui/panels.h"
 #include "app/gui/view_models.h"
 #include "core/io/npy.h"
 #include "render/figure.h"
@@ -166,10 +168,13 @@ class TestViewExport : public QObject {
     window_->resize(1400, 900);
     window_->show();
     QVERIFY(QTest::qWaitForWindowExposed(window_));
-    context_->setText(kSample);
-    QSignalSpy spy(context_, &AppContext::analysisFinished);
     context_->loadEmbeddedModel();
-    QVERIFY(spy.wait(60000));
+    QTRY_VERIFY_WITH_TIMEOUT(context_->hasModel(), 60000);
+    // Typed into the sentence box, as a user would.
+    window_->sentencePanel()->editor()->setPlainText(kSample);
+    QTRY_VERIFY_WITH_TIMEOUT(!context_->jobs().busy() && context_->cells() && context_->analysis() &&
+                                 context_->analysis()->text == kSample,
+                             60000);
   }
   void cleanupTestCase() { delete window_; }
 
