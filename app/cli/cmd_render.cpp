@@ -1,8 +1,13 @@
 // tensorlens-cli render: a method's map drawn as a figure (PNG, SVG or PDF) by render/ (the same
-// painter as the GUI's export), with "<file>.provenance.json" beside it.
+// painter as the GUI's export), or its numbers (CSV, NPY), with "<file>.provenance.json" beside it.
 //
-//   render --method M (--text T | --ids ...) [--layer l | --through l] --out FILE.png|.svg|.pdf
-//   render --sentences FILE --methods a,b --out-dir DIR [--format png|svg|pdf]
+//   render --method M (--text T | --ids ...) [--layer l | --through l] --out FILE.png|.svg|.pdf|.csv|.npy
+//   render --sentences FILE --methods a,b --out-dir DIR [--format png|svg|pdf|csv|npy]
+//   render --every-layer --method M (--text T | --ids ...) [--cumulative] --out-dir DIR [--format ...]
+//
+// --every-layer writes one file per block (block l alone, or blocks 1..l with --cumulative) on one
+// colour scale, and one provenance JSON for the series: the same code as the app's File > Export
+// every layer (core/methods/layer_series.h, render/layer_series_export.h).
 //
 // The batch mode loads the model once, runs one forward pass per sentence and writes one figure
 // per sentence x method ("s001-rollout.png", ...), with progress on stderr. Existing files are
@@ -20,7 +25,9 @@
 
 #include "app/cli/analysis_options.h"
 #include "app/cli/terminal_progress.h"
+#include "core/methods/layer_series.h"
 #include "render/export.h"
+#include "render/layer_series_export.h"
 #include "render/special_tokens.h"
 
 namespace tl::cli {
@@ -37,6 +44,9 @@ struct RenderOptions {
   std::vector<std::string> methods;
   std::string out_dir;
   std::string format = "png";
+  // Every layer.
+  bool every_layer = false;
+  bool cumulative = false;
   // Drawing.
   std::string size = "1400x1100";
   double dpi = 150.0;
@@ -118,33 +128,39 @@ Map compute_one(AnalysisSession& s, const std::string& method, MethodRequest req
   return m;
 }
 
+render::TokenFlags token_flags(const AnalysisSession& s) {
+  render::TokenFlags flags;
+  flags.labels = s.input.labels;
+  flags.special.assign(s.input.encoding.special.begin(), s.input.encoding.special.end());
+  flags.causal = s.model->spec.causal;
+  return flags;
+}
+
 void write_figure(const std::filesystem::path& path, const Map& map, const AnalysisSession& s,
                   const RenderOptions& o) {
   render::FigureInput in;
   in.map = &map;
   in.style = heatmap_style(o);
-  render::TokenFlags flags;
-  flags.labels = s.input.labels;
-  flags.special.assign(s.input.encoding.special.begin(), s.input.encoding.special.end());
-  flags.causal = s.model->spec.causal;
-  in.special = render::special_tokens_for(map, flags);
+  in.special = render::special_tokens_for(map, token_flags(s));
   if (Status st = render::export_figure(path, in, export_options(o)); !st) throw CliError(st.error().message);
+}
+
+void check_free_file(const std::filesystem::path& p) {
+  std::error_code ec;
+  if (std::filesystem::exists(p, ec)) throw CliError(p.string() + " already exists (use --force to replace it)");
 }
 
 void check_free(const std::filesystem::path& path, bool force) {
   if (force) return;
-  for (const auto& p : {path, render::provenance_path(path)}) {
-    std::error_code ec;
-    if (std::filesystem::exists(p, ec))
-      throw CliError(p.string() + " already exists (use --force to replace it)");
-  }
+  for (const auto& p : {path, render::provenance_path(path)}) check_free_file(p);
 }
 
 void render_single(RenderOptions& o) {
   if (o.method.empty()) throw CliError("--method is required (or --sentences with --methods for a batch)");
-  if (o.out.empty()) throw CliError("--out FILE.png|.svg|.pdf is required");
+  if (!o.out_dir.empty()) throw CliError("--out-dir is for --sentences or --every-layer");
+  if (o.out.empty()) throw CliError("--out FILE.png|.svg|.pdf|.csv|.npy is required");
   if (!render::format_for_path(o.out))
-    throw CliError(o.out + ": unknown figure type (use .png, .svg or .pdf)");
+    throw CliError(o.out + ": unknown file type (use .png, .svg, .pdf, or .csv, .npy for the numbers)");
   if (!find_method(o.method))
     throw CliError("unknown method '" + o.method + "' (see `tensorlens-cli methods`)");
   if (o.a.input.text.empty() && o.a.input.ids.empty())
@@ -161,6 +177,64 @@ void render_single(RenderOptions& o) {
   if (!o.a.quiet)
     std::fprintf(stderr, "wrote %s (%dx%d map) and %s\n", o.out.c_str(), map.rows(), map.cols(),
                  render::provenance_path(o.out).string().c_str());
+}
+
+render::ExportFormat export_format(const RenderOptions& o) {
+  const auto f = render::format_for_path("x." + o.format);
+  if (!f) throw CliError("--format '" + o.format + "' is not png, svg, pdf, csv or npy");
+  return *f;
+}
+
+void render_every_layer(RenderOptions& o) {
+  if (o.method.empty()) throw CliError("--every-layer needs --method");
+  if (o.out_dir.empty()) throw CliError("--every-layer needs --out-dir DIR");
+  if (!o.out.empty()) throw CliError("--every-layer writes into --out-dir: drop --out");
+  if (o.a.layer || o.a.through)
+    throw CliError("--every-layer draws every block: drop --layer/--through (--cumulative for blocks 1..l)");
+  if (o.a.input.text.empty() && o.a.input.ids.empty()) throw CliError("give --text or --ids");
+  const MethodInfo* info = find_method(o.method);
+  if (!info) throw CliError("unknown method '" + o.method + "' (see `tensorlens-cli methods`)");
+  const Scope scope = o.cumulative ? Scope::UpTo : Scope::Layer;
+  if (scope == Scope::Layer && !info->per_layer)
+    throw CliError(o.method + " has no map of a block alone" + (info->cumulative ? " (try --cumulative)" : ""));
+  if (scope == Scope::UpTo && !info->cumulative) throw CliError(o.method + " has no cumulative map (drop --cumulative)");
+  render::LayerSeriesExport series;
+  series.method = o.method;
+  series.cumulative = o.cumulative;
+  series.format = export_format(o);
+  series.style = heatmap_style(o);
+  const render::ExportOptions options = export_options(o);
+
+  OffscreenGui gui;
+  AnalysisSession s = open_session(o.a);
+  series.num_layers = s.model->spec.num_layers;
+  // Refuse before the computation when a file of the series is there (the export checks again,
+  // including the end-to-end map that the TensorLens engine adds).
+  if (!o.force) {
+    for (int l = 1; l <= series.num_layers; ++l) series.blocks.push_back(l);
+    for (const auto& p : render::layer_series_paths(o.out_dir, series)) check_free_file(p);
+    series.blocks.clear();
+  }
+  MethodRequest base = s.request(o.a);
+  base.head = o.head;
+  TerminalProgress progress(s.quiet, "");
+  Result<LayerSeries> computed = compute_layer_series(o.method, s.inputs(), scope, base, &progress);
+  if (!computed) throw CliError(computed.error().message);
+  const render::TokenFlags flags = token_flags(s);
+  for (Map& m : computed->maps) {
+    if (m.provenance.model.empty()) m.provenance.model = s.model->name + " (" + s.model->source + ")";
+    if (m.provenance.text.empty()) m.provenance.text = s.input.text;
+    if (m.provenance.method.empty()) m.provenance.method = o.method;
+    series.special.push_back(render::special_tokens_for(m, flags));
+    series.maps.push_back(std::make_shared<const Map>(std::move(m)));
+  }
+  series.blocks = computed->blocks;
+  series.provenance = {{"command", "tensorlens-cli render --every-layer"}, {"sentence_tokens", s.input.labels}};
+  if (info->per_head) series.provenance["head"] = std::max(0, o.head);
+  if (Status st = render::export_layer_series(o.out_dir, series, options, &progress); !st) throw CliError(st.error().message);
+  if (!o.a.quiet)
+    std::fprintf(stderr, "wrote %zu file(s) and %s\n", series.maps.size(),
+                 render::series_provenance_path(o.out_dir, series).string().c_str());
 }
 
 std::vector<std::string> read_sentences(const std::string& file) {
@@ -182,8 +256,7 @@ void render_batch(RenderOptions& o) {
   if (o.out_dir.empty()) throw CliError("--sentences needs --out-dir DIR");
   if (!o.out.empty() || !o.method.empty())
     throw CliError("--sentences writes into --out-dir: drop --out/--method");
-  if (o.format != "png" && o.format != "svg" && o.format != "pdf")
-    throw CliError("--format is png, svg or pdf");
+  export_format(o);
   for (const auto& m : o.methods)
     if (!find_method(m)) throw CliError("unknown method '" + m + "' (see `tensorlens-cli methods`)");
   const std::vector<std::string> sentences = read_sentences(o.sentences);
@@ -244,13 +317,19 @@ void register_render(CLI::App& app) {
   o->a.add_to(*cmd);
   cmd->add_option("--method", o->method, "method name (see `methods`)");
   cmd->add_option("--head", o->head, "head for per-head methods (default 0)");
-  cmd->add_option("--out", o->out, "figure file: .png, .svg or .pdf (provenance JSON written beside it)");
+  cmd->add_option("--out", o->out,
+                  "figure file .png, .svg or .pdf, or the numbers as .csv or .npy (provenance JSON written beside it)");
   auto* sentences = cmd->add_option("--sentences", o->sentences, "batch: a text file, one sentence per line");
   cmd->add_option("--methods", o->methods, "batch: methods, e.g. tensorlens-in,rollout")
       ->delimiter(',')
       ->needs(sentences);
-  cmd->add_option("--out-dir", o->out_dir, "batch: folder for s001-METHOD.EXT files")->needs(sentences);
-  cmd->add_option("--format", o->format, "batch: png, svg or pdf (default png)")->needs(sentences);
+  auto* every = cmd->add_flag("--every-layer", o->every_layer,
+                              "one file per block of --method into --out-dir, one provenance JSON for all");
+  cmd->add_flag("--cumulative", o->cumulative, "--every-layer: blocks 1..l for every l (default: each block alone)")
+      ->needs(every);
+  cmd->add_option("--out-dir", o->out_dir, "batch / --every-layer: the folder for the files");
+  cmd->add_option("--format", o->format, "batch / --every-layer: png, svg, pdf, csv or npy (default png)");
+  every->excludes(sentences);
   cmd->add_option("--size", o->size, "figure size in pixels WxH (default 1400x1100)");
   cmd->add_option("--dpi", o->dpi, "resolution (default 150): labels keep their physical size");
   cmd->add_option("--colormap", o->colormap, "auto (diverging for signed maps), viridis, magma or diverging");
@@ -261,7 +340,9 @@ void register_render(CLI::App& app) {
   cmd->add_flag("--force", o->force, "replace existing files");
   sentences->excludes(cmd->get_option("--text"))->excludes(cmd->get_option("--ids"));
   cmd->callback([o] {
-    if (!o->sentences.empty())
+    if (o->every_layer)
+      render_every_layer(*o);
+    else if (!o->sentences.empty())
       render_batch(*o);
     else
       render_single(*o);

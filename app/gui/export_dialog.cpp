@@ -1,6 +1,7 @@
 #include "app/gui/export_dialog.h"
 
 #include <QCheckBox>
+#include <QComboBox>
 #include <QDialogButtonBox>
 #include <QFileDialog>
 #include <QFormLayout>
@@ -12,18 +13,26 @@
 
 namespace tl::app {
 
-ExportDialog::ExportDialog(const QString& suggested_path, QWidget* parent) : QDialog(parent) {
-  setWindowTitle(tr("Export view"));
+ExportDialog::ExportDialog(const QString& suggested_path, QWidget* parent, Target target) : QDialog(parent), target_(target) {
+  const bool folder = target_ == Target::Folder;
+  setWindowTitle(folder ? tr("Export every layer") : tr("Export view"));
   auto* form = new QFormLayout(this);
   auto* file_row = new QHBoxLayout;
   path_ = new QLineEdit(suggested_path, this);
   path_->setMinimumWidth(360);
-  path_->setToolTip(tr("The extension chooses the format: .png, .svg or .pdf"));
+  path_->setToolTip(folder ? tr("One file per block goes into this folder, with one provenance JSON")
+                           : tr("The extension chooses the format: .png, .svg, .pdf (figure) or .csv, .npy (numbers)"));
   auto* browse = new QToolButton(this);
   browse->setText(tr("Browse\u2026"));
   file_row->addWidget(path_, 1);
   file_row->addWidget(browse);
-  form->addRow(tr("File"), file_row);
+  form->addRow(folder ? tr("Folder") : tr("File"), file_row);
+  if (folder) {
+    format_ = new QComboBox(this);
+    for (const char* f : {"png", "svg", "pdf", "csv", "npy"}) format_->addItem(QString::fromLatin1(f));
+    format_->setToolTip(tr("PNG, SVG, PDF: figures; CSV, NPY: the numbers of each block"));
+    form->addRow(tr("Format"), format_);
+  }
 
   const render::ExportOptions defaults;
   auto spin = [this](int lo, int hi, int value, const QString& suffix) {
@@ -64,16 +73,27 @@ render::ExportOptions ExportDialog::options() const {
   return o;
 }
 
+std::optional<render::ExportFormat> ExportDialog::format() const {
+  if (format_) return render::format_for_path("x." + format_->currentText().toStdString());
+  return render::format_for_path(path().toStdString());
+}
+
 void ExportDialog::browse() {
+  if (target_ == Target::Folder) {
+    const QString dir = QFileDialog::getExistingDirectory(this, tr("Export every layer"), path());
+    if (!dir.isEmpty()) path_->setText(dir);
+    return;
+  }
   // No confirmation here: replacing is decided by the checkbox, and refused otherwise.
-  const QString p = QFileDialog::getSaveFileName(this, tr("Export view"), path(),
-                                                 tr("PNG image (*.png);;SVG drawing (*.svg);;PDF document (*.pdf)"), nullptr,
-                                                 QFileDialog::DontConfirmOverwrite);
+  const QString p = QFileDialog::getSaveFileName(
+      this, tr("Export view"), path(),
+      tr("PNG image (*.png);;SVG drawing (*.svg);;PDF document (*.pdf);;CSV table (*.csv);;NumPy array (*.npy)"), nullptr,
+      QFileDialog::DontConfirmOverwrite);
   if (!p.isEmpty()) path_->setText(p);
 }
 
 void ExportDialog::updateAcceptable() {
-  ok_->setEnabled(render::format_for_path(path().toStdString()).has_value());
+  ok_->setEnabled(target_ == Target::Folder ? !path().isEmpty() : format().has_value());
 }
 
 }  // namespace tl::app

@@ -25,6 +25,8 @@ class HeatmapView : public QWidget {
   void setCells(std::shared_ptr<const RenderedCells> cells);
   std::shared_ptr<const Map> map() const { return map_; }
   const render::PreparedHeatmap& prepared() const { return cells_->prepared; }
+  // What the view draws (map as shown, style, special tokens), for export; null while none.
+  std::shared_ptr<const RenderedCells> cells() const { return cells_; }
 
   void setSelection(int i, int j);  // (-1, -1) clears
   // Rows and columns marked as linked to something outside the view (two-model mode: the tokens

@@ -24,6 +24,8 @@
 #include "app/gui/item_models.h"
 #include "app/gui/model_list.h"
 #include "app/gui/panels.h"
+#include "app/gui/view_export.h"
+#include "core/lens/propagate.h"  // ProgressSlice
 #include "render/export.h"
 #include "render/figure.h"
 
@@ -122,6 +124,10 @@ MainWindow::MainWindow(AppContext* context, bool restore_settings, QWidget* pare
   connect(cancel_, &QToolButton::clicked, this, [this] {
     for (const char* tag : {"model", "analysis", "map"}) context_->jobs().cancel(QString::fromLatin1(tag));
     for (const QString& tag : views_->jobTags()) context_->jobs().cancel(tag);
+    if (exporting_layers_) {
+      context_->jobs().cancel(QStringLiteral("export"));
+      finishEveryLayer(false, tr("Every-layer export cancelled (the files already written are complete)"));
+    }
   });
   connect(context_, &AppContext::modelChanged, this, [this] {
     setWindowTitle(tr("%1 \u2014 TensorLens Studio").arg(context_->session().displayName()));
@@ -143,7 +149,10 @@ void MainWindow::buildMenus() {
   file->addSeparator();
   QAction* exp = file->addAction(tr("&Export view\u2026"), this, &MainWindow::exportViewInteractive);
   exp->setShortcut(QKeySequence(tr("Ctrl+E")));
-  exp->setStatusTip(tr("The current map as PNG, SVG or PDF, with a provenance file beside it"));
+  exp->setStatusTip(tr("The view in front as PNG, SVG or PDF, or its numbers as CSV or NPY, with a provenance file beside it"));
+  QAction* every = file->addAction(tr("Export every &layer\u2026"), this, &MainWindow::exportEveryLayerInteractive);
+  every->setShortcut(QKeySequence(tr("Ctrl+Shift+E")));
+  every->setStatusTip(tr("One file per block of the current method into a folder, with one provenance file"));
   file->addSeparator();
   QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
   quit->setShortcut(QKeySequence::Quit);
@@ -209,29 +218,71 @@ void MainWindow::showSelection() {
 }
 
 Status MainWindow::exportView(const QString& path, const render::ExportOptions& options) {
-  const auto cells = context_->cells();
-  if (!cells || !cells->map) return make_error("nothing to export: no map yet");
-  // What the view draws (words summed when that option is on), with the same style.
-  render::FigureInput in;
-  in.map = cells->map.get();
-  in.style = cells->style;
-  in.special = cells->special;
-  return render::export_figure(path.toStdString(), in, options);
+  auto view = view_export(views_->currentViewName(), *views_, *context_);
+  if (!view) return view.error();
+  return render::export_view(path.toStdString(), view.value(), options);
 }
 
 void MainWindow::exportViewInteractive() {
-  const auto map = context_->map();
-  if (!map) {
-    status_text_->setText(tr("Nothing to export yet."));
+  const QString name = views_->currentViewName();
+  auto view = view_export(name, *views_, *context_);
+  if (!view) {
+    status_text_->setText(tr("Nothing to export: %1").arg(QString::fromStdString(view.error().message)));
     return;
   }
-  QString suggestion = QString::fromStdString(map->provenance.method + " " + map->provenance.layers + ".png");
+  const Map* first = view->data.empty() ? nullptr : view->data.front().get();
+  QString suggestion = name == QLatin1String("heatmap") && first
+                           ? QString::fromStdString(first->provenance.method + " " + first->provenance.layers)
+                           : name;
   suggestion.replace(QRegularExpression(QStringLiteral("[^A-Za-z0-9._-]+")), QStringLiteral("_"));
-  ExportDialog dialog(QDir::current().filePath(suggestion), this);
+  ExportDialog dialog(QDir::current().filePath(suggestion + QStringLiteral(".png")), this);
   if (dialog.exec() != QDialog::Accepted) return;
   const Status s = exportView(dialog.path(), dialog.options());
   status_text_->setText(s ? tr("Exported %1 (and %1.provenance.json)").arg(dialog.path())
                           : tr("Export failed: %1").arg(QString::fromStdString(s.error().message)));
+}
+
+bool MainWindow::exportEveryLayer(const QString& dir, render::ExportFormat format, const render::ExportOptions& options) {
+  const auto analysis = context_->analysis();
+  if (!analysis || !analysis->trace || !context_->hasModel()) {
+    status_text_->setText(tr("Nothing to export yet: type a sentence."));
+    return false;
+  }
+  if (exporting_layers_) {
+    status_text_->setText(tr("An every-layer export is already running."));
+    return false;
+  }
+  exporting_layers_ = true;
+  context_->jobs().post(QStringLiteral("export"), this,
+                        [this, session = context_->session(), analysis, choice = context_->mapChoice(), style = context_->style(),
+                         dir, format, options](Progress& progress) -> JobQueue::Continuation {
+                          lens::ProgressSlice compute(&progress, 0.0, 0.5), write(&progress, 0.5, 1.0);
+                          auto series = every_layer_series(session, *analysis, choice, style, format, &compute);
+                          Status s = series ? render::export_layer_series(dir.toStdString(), series.value(), options, &write)
+                                            : Status(series.error());
+                          const QString message =
+                              s ? tr("Exported %1 files of %2 into %3 (and %4)")
+                                      .arg(series->maps.size())
+                                      .arg(QString::fromStdString(choice.method), dir,
+                                           QString::fromStdString(render::series_provenance_path({}, series.value()).string()))
+                                : tr("Every-layer export failed: %1").arg(QString::fromStdString(s.error().message));
+                          return [this, ok = s.ok(), message] { finishEveryLayer(ok, message); };
+                        });
+  return true;
+}
+
+void MainWindow::finishEveryLayer(bool ok, const QString& message) {
+  if (!exporting_layers_) return;  // already reported (cancelled)
+  exporting_layers_ = false;
+  status_text_->setText(message);
+  emit everyLayerExported(ok, message);
+}
+
+void MainWindow::exportEveryLayerInteractive() {
+  ExportDialog dialog(QDir::current().filePath(QString::fromStdString(context_->mapChoice().method) + QStringLiteral("-layers")),
+                      this, ExportDialog::Target::Folder);
+  if (dialog.exec() != QDialog::Accepted || !dialog.format()) return;
+  exportEveryLayer(dialog.path(), *dialog.format(), dialog.options());
 }
 
 void MainWindow::saveSettings() const {

@@ -2,7 +2,7 @@
 // The main window: sentence and token chips on top, the map controls and the heatmap in the
 // middle, model information and predictions in docks, progress and the hovered cell in the status
 // bar. Menus: File (open a model folder, the embedded model, models in the Hugging Face cache,
-// export the view), View (zoom, compare models). The Model dock has a picker over the same models.
+// export the view in front, export every layer), View (zoom, compare models). The Model dock has a picker over the same models.
 #include <QMainWindow>
 
 #include "app/gui/app_context.h"
@@ -42,8 +42,17 @@ class MainWindow : public QMainWindow {
   // Opens the two-model window (View > Compare models), starting from this window's model/text.
   CompareModelsWindow* openComparison();
 
-  // Exports the current map as a figure (format from the extension) with its provenance file.
+  // Exports the view in front (the heatmap or an analysis view, app/gui/view_export.h): a figure
+  // (.png, .svg, .pdf) or its numbers (.csv, .npy), with its provenance file.
   Status exportView(const QString& path, const render::ExportOptions& options);
+  // Writes one file per block of the current method into `dir` on the worker thread (progress in
+  // the status bar, Cancel stops it); everyLayerExported follows. False (with the message in the
+  // status bar) when it could not start.
+  bool exportEveryLayer(const QString& dir, render::ExportFormat format, const render::ExportOptions& options);
+
+ signals:
+  // The every-layer export ended: written, failed or cancelled (message says which).
+  void everyLayerExported(bool ok, const QString& message);
 
  protected:
   void closeEvent(QCloseEvent* event) override;
@@ -52,6 +61,8 @@ class MainWindow : public QMainWindow {
   void buildMenus();
   void openModelFolder();
   void exportViewInteractive();
+  void exportEveryLayerInteractive();
+  void finishEveryLayer(bool ok, const QString& message);
   void showMap();
   void showSelection();
   void saveSettings() const;
@@ -72,6 +83,7 @@ class MainWindow : public QMainWindow {
   FidelityLabel* fidelity_;
   QProgressBar* progress_;
   QToolButton* cancel_;
+  bool exporting_layers_ = false;  // an every-layer export is running
 };
 
 }  // namespace tl::app

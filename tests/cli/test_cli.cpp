@@ -272,6 +272,48 @@ TEST(Cli, RenderBatchOneFigurePerSentenceAndMethod) {
   EXPECT_NE(r.out.find("already exists"), std::string::npos) << r.out;
 }
 
+TEST(Cli, RenderEveryLayerOneFilePerBlock) {
+  const std::string dir = tmp("render_every_layer");
+  std::filesystem::remove_all(dir);
+  // A per-block method: one figure per block, one provenance for the series.
+  CliRun r = run("render --every-layer --text 'Lily saw a cat.' --method rollout --size 500x400 --quiet --out-dir " + dir);
+  ASSERT_EQ(r.status, 0) << r.out;
+  const std::string info = run("info --json").out;
+  const int layers = nlohmann::json::parse(info.substr(info.find('{')))["layers"].get<int>();
+  for (int l = 1; l <= layers; ++l) {
+    const std::string f = dir + "/rollout-block0" + std::to_string(l) + ".png";
+    int w = 0, h = 0;
+    ASSERT_TRUE(png_size(f, &w, &h)) << f;
+    EXPECT_EQ(w, 500);
+    EXPECT_FALSE(std::filesystem::exists(f + ".provenance.json"));
+  }
+  std::ifstream pf(dir + "/rollout-layers.provenance.json");
+  const auto prov = nlohmann::json::parse(std::string(std::istreambuf_iterator<char>(pf), {}));
+  EXPECT_EQ(prov["method"], "rollout");
+  EXPECT_EQ(prov["text"], "Lily saw a cat.");
+  EXPECT_EQ(prov["files"].size(), static_cast<std::size_t>(layers));
+  EXPECT_TRUE(prov["style"].contains("shared_range"));
+  EXPECT_FALSE(prov["tokens"]["rows"].empty());
+  // Again: refused before any work, naming a file; --force replaces.
+  r = run("render --every-layer --text 'Lily saw a cat.' --method rollout --quiet --out-dir " + dir);
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.out.find("rollout-block01.png already exists"), std::string::npos) << r.out;
+  // Cumulative maps of the TensorLens engine as numbers (NPY), plus the end-to-end map.
+  r = run("render --every-layer --cumulative --format npy --text 'Lily saw a cat.' --method tensorlens-in --quiet --out-dir " + dir);
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto npy = tl::read_npy(dir + "/tensorlens-in-blocks1-02.npy");
+  ASSERT_TRUE(npy.ok()) << npy.error().message;
+  EXPECT_EQ(npy->shape.size(), 2u);
+  // The single-map export writes numbers too.
+  r = run("render --text 'Lily saw a cat.' --method rollout --quiet --out " + dir + "/rollout.csv");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_TRUE(std::filesystem::exists(dir + "/rollout.csv.provenance.json"));
+  // A method without per-block maps says what to do.
+  r = run("render --every-layer --text hi --method saliency --out-dir " + dir);
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.out.find("saliency"), std::string::npos) << r.out;
+}
+
 TEST(Cli, RenderRejectsBadArguments) {
   for (const std::string& args : std::vector<std::string>{"render --text hi --method tensorlens-in --out x.bmp", "render --text hi --out x.png",
                            "render --text hi --method no-such --out " + tmp("nosuch.png"),

@@ -1,0 +1,28 @@
+#pragma once
+// Every block of one method: the maps behind "export every layer" (the app's File menu and
+// `tensorlens-cli render --every-layer`), one per block 1..L, each for block l alone (Scope::Layer)
+// or for blocks 1..l composed (Scope::UpTo). One code path for the app and the CLI, so both
+// write the same maps.
+//
+// The TensorLens engine computes the whole series in one pass (and adds the end-to-end map after
+// the final norm when the family has one: then L + 1 maps); other methods run once per block.
+// `base` carries what stays the same across blocks (head of per-head methods, target token,
+// method options); its scope and layer are set here.
+#include <vector>
+
+#include "core/methods/registry.h"
+
+namespace tl {
+
+struct LayerSeries {
+  Scope scope = Scope::Layer;
+  std::vector<Map> maps;     // in block order
+  std::vector<int> blocks;   // per map: its block 1..L; L + 1 for the end-to-end map
+};
+
+// Errors: unknown method, a scope other than Layer/UpTo, a scope the method lacks, errors of the
+// method. Cancellation through `progress` throws tl::Cancelled.
+Result<LayerSeries> compute_layer_series(std::string_view method, const MethodInputs& inputs, Scope scope,
+                                         const MethodRequest& base = {}, Progress* progress = nullptr);
+
+}  // namespace tl
