@@ -5,6 +5,7 @@
 // screenshot then waits for that view. --compare opens the two-model window too (the screenshot is
 // then of that window once both models have drawn); --show-models opens the model picker's list.
 #include <QApplication>
+#include <QSettings>
 #include <QCommandLineParser>
 #include <QComboBox>
 #include <QScreen>
@@ -56,12 +57,21 @@ int main(int argc, char** argv) {
   const QCommandLineOption models_opt(QStringLiteral("show-models"),
                                       QStringLiteral("Open the model picker's list once the first analysis is drawn (with "
                                                      "--screenshot: the screen is grabbed, so the list shows)."));
+  const QCommandLineOption device_opt(
+      QStringLiteral("device"),
+      QStringLiteral("Where analyses run: auto (a GPU if Vulkan has one, else the CPU), cpu, or a Vulkan device "
+                     "index or part of its name (tensorlens-cli devices lists them). Default: the View > Compute "
+                     "device setting."),
+      QStringLiteral("name"));
   parser.addOptions({model_opt, text_opt, method_opt, scope_opt, block_opt, shot_opt, size_opt, view_opt, compare_opt,
-                     model_b_opt, models_opt});
+                     model_b_opt, models_opt, device_opt});
   parser.process(app);
 
   const bool screenshot = parser.isSet(shot_opt);
   tl::app::AppContext context;
+  // --device wins over the saved setting (View > Compute device); screenshots ignore the setting.
+  if (parser.isSet(device_opt)) context.setComputeDevice(parser.value(device_opt));
+  else if (!screenshot) context.setComputeDevice(QSettings().value(QStringLiteral("compute/device"), QStringLiteral("auto")).toString());
   tl::app::MainWindow window(&context, /*restore_settings=*/!screenshot);
   if (parser.isSet(size_opt)) {
     const QStringList wh = parser.value(size_opt).split(QLatin1Char('x'));

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <numeric>
 
+#include "app/gui/compute_device.h"
 #include "core/forward/forward.h"
 #include "render/special_tokens.h"
 
@@ -22,7 +23,7 @@ Result<ModelSession> load_embedded_session() {
   if (!model) return model.error();
   auto tokenizer = Tokenizer::embedded();
   if (!tokenizer) return tokenizer.error();
-  return ModelSession{model.value(), std::make_shared<const Tokenizer>(std::move(tokenizer.value()))};
+  return ModelSession{model.value(), std::make_shared<const Tokenizer>(std::move(tokenizer.value())), nullptr};
 }
 
 Result<ModelSession> load_session(const std::string& folder) {
@@ -30,7 +31,7 @@ Result<ModelSession> load_session(const std::string& folder) {
   if (!model) return model.error();
   auto tokenizer = Tokenizer::from_dir(std::filesystem::path(folder));
   if (!tokenizer) return tokenizer.error();
-  return ModelSession{model.value(), std::make_shared<const Tokenizer>(std::move(tokenizer.value()))};
+  return ModelSession{model.value(), std::make_shared<const Tokenizer>(std::move(tokenizer.value())), nullptr};
 }
 
 std::vector<Prediction> top_predictions(const MatD& logits, int row, int k, const Tokenizer& tokenizer) {
@@ -59,7 +60,7 @@ Result<Analysis> analyse(const ModelSession& session, const QString& text, const
   ForwardInput input;
   input.ids = encoding.ids;
   if (session.model->spec.type_vocab_size > 0) input.token_types = encoding.type_ids;
-  auto trace = forward(*session.model, input);
+  auto trace = session.compute ? session.compute->forward(*session.model, input) : forward(*session.model, input);
   if (!trace) return trace.error();
   a.trace = std::make_shared<const Trace>(std::move(trace.value()));
   for (int id : encoding.ids) a.labels.push_back(session.tokenizer->display_token(id));
@@ -125,8 +126,13 @@ Result<Map> compute_map(const ModelSession& session, const Analysis& analysis, c
   const MethodInfo* info = find_method(choice.method);
   if (!info) return make_error("unknown method '" + choice.method + "'");
   if (!analysis.trace) return make_error("no forward pass yet");
-  auto out = compute_method(choice.method, method_inputs(session, analysis), method_request(choice, *info, choice.block),
-                            progress);
+  const MethodRequest request = method_request(choice, *info, choice.block);
+  auto run = [&](Backend* backend) {
+    MethodInputs in = method_inputs(session, analysis);
+    in.backend = backend;
+    return compute_method(choice.method, in, request, progress);
+  };
+  auto out = session.compute ? session.compute->run([&](Backend& b) { return run(&b); }) : run(nullptr);
   if (!out) return out.error();
   if (out->maps.empty()) return make_error(choice.method + ": the method gave no map");
   return std::move(out->maps.front());

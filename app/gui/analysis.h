@@ -20,9 +20,13 @@
 
 namespace tl::app {
 
+class ComputeDevice;  // app/gui/compute_device.h
+
 struct ModelSession {
   std::shared_ptr<const Model> model;
   std::shared_ptr<const Tokenizer> tokenizer;
+  // Where the forward pass and the maps run (View > Compute device); null: the CPU.
+  std::shared_ptr<ComputeDevice> compute;
 
   QString displayName() const;  // "stories260K (embedded)" or the folder name
 };

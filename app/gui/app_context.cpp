@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "app/gui/compute_device.h"
 #include "core/forward/input_limits.h"
 
 namespace tl::app {
@@ -14,7 +15,10 @@ const QString kCellsJob = QStringLiteral("cells");
 }  // namespace
 
 AppContext::AppContext(QObject* parent)
-    : QObject(parent), jobs_(new JobQueue(this)), scales_(std::make_shared<SharedScales>()) {
+    : QObject(parent),
+      jobs_(new JobQueue(this)),
+      compute_(std::make_shared<ComputeDevice>("auto")),
+      scales_(std::make_shared<SharedScales>()) {
   // Readability default: BOS/CLS/SEP attention sinks would otherwise take the whole colour scale.
   style_.hide_special = true;
   prefer_vulkan_ = qEnvironmentVariable("TL_RENDERER").toLower() != QLatin1String("cpu");
@@ -87,6 +91,7 @@ void AppContext::openModelFolder(const QString& folder) {
 
 void AppContext::setSession(ModelSession session) {
   session_ = std::move(session);
+  session_.compute = compute_;
   choice_.target_token = -1;  // a vocabulary id means nothing in another model's vocabulary
   choice_ = normalised(choice_, *session_.model);
   emit modelChanged();
@@ -271,6 +276,15 @@ void AppContext::postMap() {
                 };
               });
 }
+
+void AppContext::setComputeDevice(const QString& choice) {
+  if (choice == computeDevice()) return;
+  compute_ = std::make_shared<ComputeDevice>(choice.toStdString());
+  session_.compute = compute_;
+  if (hasModel()) retokenize();  // analyse again on the new device
+}
+
+QString AppContext::computeDevice() const { return QString::fromStdString(compute_->choice()); }
 
 void AppContext::setPreferVulkan(bool prefer) {
   if (prefer == prefer_vulkan_) return;

@@ -80,6 +80,12 @@ class AppContext : public QObject {
   // Colour cells with Vulkan when a device is available (default; TL_RENDERER=cpu turns it off).
   void setPreferVulkan(bool prefer);
   bool preferVulkan() const { return prefer_vulkan_; }
+
+  // Where the forward pass and the heatmap's map are computed (ComputeDevice: "auto", "cpu" or a
+  // device selector); changing it analyses the text again there.
+  void setComputeDevice(const QString& choice);
+  QString computeDevice() const;
+  const std::shared_ptr<ComputeDevice>& compute() const { return compute_; }
   // Worker thread only (inside jobs): a map coloured under a style, with Vulkan when `prefer_vulkan`
   // and a device works, else by the CPU rasteriser; `vulkan_problem` (may be null) gets why Vulkan
   // was not used. The main heatmap and every analysis view colour their maps here.
@@ -134,6 +140,7 @@ class AppContext : public QObject {
   std::shared_ptr<const Map> map_;
   std::shared_ptr<const RenderedCells> cells_;
   bool prefer_vulkan_ = true;
+  std::shared_ptr<ComputeDevice> compute_;
   // Worker-thread state of the cells job (never touched on the UI thread).
   std::unique_ptr<render::VulkanHeatmapRenderer> vulkan_;
   bool vulkan_failed_ = false;

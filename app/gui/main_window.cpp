@@ -7,6 +7,8 @@
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QLabel>
+#include <QActionGroup>
+#include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QProgressBar>
@@ -19,6 +21,8 @@
 #include "app/gui/analysis_views.h"
 #include "app/gui/compare_models.h"
 #include "app/gui/export_dialog.h"
+#include "app/gui/compute_device.h"
+#include "core/gpu/gpu.h"
 #include "app/gui/fidelity_label.h"
 #include "app/gui/heatmap_view.h"
 #include "app/gui/item_models.h"
@@ -69,6 +73,7 @@ MainWindow::MainWindow(AppContext* context, bool restore_settings, QWidget* pare
   status_text_ = new QLabel(this);
   hover_text_ = new QLabel(this);
   fidelity_ = new FidelityLabel(context_, this);
+  compute_text_ = new QLabel(this);
   renderer_text_ = new QLabel(this);
   renderer_text_->setToolTip(tr("Who coloured the heatmap cells: Vulkan, or the CPU when Vulkan is unavailable "
                                 "(TL_RENDERER=cpu forces the CPU)"));
@@ -83,6 +88,7 @@ MainWindow::MainWindow(AppContext* context, bool restore_settings, QWidget* pare
   statusBar()->addWidget(status_text_, 1);
   statusBar()->addPermanentWidget(hover_text_);
   statusBar()->addPermanentWidget(fidelity_);
+  statusBar()->addPermanentWidget(compute_text_);
   statusBar()->addPermanentWidget(renderer_text_);
   statusBar()->addPermanentWidget(progress_);
   statusBar()->addPermanentWidget(cancel_);
@@ -90,6 +96,8 @@ MainWindow::MainWindow(AppContext* context, bool restore_settings, QWidget* pare
   buildMenus();
 
   connect(context_, &AppContext::cellsChanged, this, &MainWindow::showMap);
+  connect(context_, &AppContext::analysisChanged, this, &MainWindow::showCompute);
+  connect(context_, &AppContext::mapChanged, this, &MainWindow::showCompute);
   connect(context_, &AppContext::selectionChanged, this, &MainWindow::showSelection);
   connect(heatmap_, &HeatmapView::cellSelected, this, [this](int i, int j) {
     // The view may show words (several tokens summed): the context keeps token indices.
@@ -171,6 +179,9 @@ void MainWindow::buildMenus() {
     a->setStatusTip(views_->tabToolTip(k));
   }
   view->addSeparator();
+  QMenu* device = view->addMenu(tr("Compute &device"));
+  device->setToolTipsVisible(true);
+  connect(device, &QMenu::aboutToShow, this, [this, device] { fillComputeDeviceMenu(device); });
   QAction* compare = view->addAction(tr("&Compare models…"), this, [this] { openComparison(); });
   compare->setShortcut(QKeySequence(tr("Ctrl+Shift+M")));
   compare->setStatusTip(tr("Two models side by side on the same sentence, views kept in step"));
@@ -331,4 +342,43 @@ void MainWindow::closeEvent(QCloseEvent* event) {
   event->accept();
 }
 
+void MainWindow::fillComputeDeviceMenu(QMenu* menu) {
+  menu->clear();
+  auto* group = new QActionGroup(menu);
+  const QString current = context_->computeDevice();
+  auto add = [&](const QString& label, const QString& choice, const QString& tip) {
+    QAction* a = menu->addAction(label, this, [this, choice] {
+      context_->setComputeDevice(choice);
+      QSettings().setValue(QStringLiteral("compute/device"), choice);
+    });
+    a->setCheckable(true);
+    a->setChecked(choice == current);
+    a->setToolTip(tip);
+    group->addAction(a);
+  };
+  add(tr("Automatic"), QStringLiteral("auto"), tr("A GPU when Vulkan has one, else the CPU backend"));
+  add(tr("CPU backend"), QStringLiteral("cpu"), tr("Eigen on the CPU, every precision"));
+  auto devices = gpu::list_devices();
+  if (!devices) {
+    menu->addSeparator();
+    menu->addAction(tr("No Vulkan: %1").arg(QString::fromStdString(devices.error().message)))->setEnabled(false);
+    return;
+  }
+  for (const auto& d : *devices) {
+    if (!d.has_compute_queue) continue;
+    add(tr("%1 (%2, %3 MiB)")
+            .arg(QString::fromStdString(d.name), QString::fromLatin1(gpu::device_kind_name(d.kind)))
+            .arg(d.device_local_bytes() >> 20),
+        QString::number(d.index), tr("Vulkan device %1").arg(d.index));
+  }
+}
+
+void MainWindow::showCompute() {
+  const auto& compute = context_->compute();
+  const QString note = QString::fromStdString(compute->note());
+  compute_text_->setText(compute->on_gpu() ? tr("compute: GPU") : tr("compute: CPU"));
+  compute_text_->setToolTip(note + tr("\nView > Compute device chooses where analyses run."));
+}
+
 }  // namespace tl::app
+

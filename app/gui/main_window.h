@@ -9,6 +9,7 @@
 #include "render/export.h"
 
 class QLabel;
+class QMenu;
 class QProgressBar;
 class QToolButton;
 
@@ -64,6 +65,8 @@ class MainWindow : public QMainWindow {
   void exportEveryLayerInteractive();
   void finishEveryLayer(bool ok, const QString& message);
   void showMap();
+  void showCompute();  // the compute device line of the status bar
+  void fillComputeDeviceMenu(QMenu* menu);
   void showSelection();
   void saveSettings() const;
   void restoreSettings();
@@ -79,6 +82,7 @@ class MainWindow : public QMainWindow {
   PredictionsPanel* predictions_;
   QLabel* status_text_;
   QLabel* hover_text_;
+  QLabel* compute_text_;
   QLabel* renderer_text_;
   FidelityLabel* fidelity_;
   QProgressBar* progress_;
