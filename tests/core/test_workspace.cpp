@@ -1,7 +1,9 @@
 // The workspace file (core/workspace): round trip, atomic save, and every failure path reported
 // with what was recovered (newer version, bad fields, corrupt, missing), never fatal.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 
@@ -92,16 +94,25 @@ TEST(Workspace, FailedSaveKeepsThePreviousFile) {
   const fs::path dir = tmp_dir("failed");
   const fs::path file = dir / "workspace.json";
   ASSERT_TRUE(tl::save_workspace(file, sample()).ok());
-  // A folder where the temporary file would go cannot be written: simulate with a read-only folder
-  // (skipped when running as root, which can write anyway).
-  fs::permissions(dir, fs::perms::owner_read | fs::perms::owner_exec);
+  // A write that fails half-way (a full disk, a quota): a file-size limit of 16 bytes makes write()
+  // fail with EFBIG, for root too (permissions would not stop root).
+  rlimit old_limit{};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old_limit), 0);
+  const auto old_handler = std::signal(SIGXFSZ, SIG_IGN);  // EFBIG instead of the signal
+  rlimit small = old_limit;
+  small.rlim_cur = 16;
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
   tl::Workspace other;
   other.sentences = {"never written"};
   const tl::Status s = tl::save_workspace(file, other);
-  fs::permissions(dir, fs::perms::owner_all);
-  if (s.ok()) GTEST_SKIP() << "the folder stayed writable (running as root)";
+  ::setrlimit(RLIMIT_FSIZE, &old_limit);
+  std::signal(SIGXFSZ, old_handler);
+  ASSERT_FALSE(s.ok());
   EXPECT_NE(s.error().message.find("workspace.json"), std::string::npos) << s.error().message;
   EXPECT_EQ(tl::load_workspace(file).workspace.sentences.size(), 3u);
+  int entries = 0;  // and no temporary file is left behind
+  for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir)) ++entries;
+  EXPECT_EQ(entries, 1);
 }
 
 TEST(Workspace, FailedRenameLeavesNoTemporary) {
