@@ -9,28 +9,12 @@
 #include "app/gui/app_context.h"
 #include "app/gui/item_models.h"
 #include "render/heatmap.h"
+#include "tests/app/app_test_support.h"
 
 using namespace tl::app;
-
-namespace {
-
-const QString kSample = QStringLiteral("Once upon a time, there was a little girl named Lily.");
-
-ModelSession embedded() {
-  static const ModelSession session = [] {
-    auto s = load_embedded_session();
-    if (!s) qFatal("embedded model: %s", s.error().message.c_str());
-    return s.value();
-  }();
-  return session;
-}
-
-bool wait_for_analysis(AppContext& context, int timeout_ms = 60000) {
-  QSignalSpy spy(&context, &AppContext::analysisFinished);
-  return spy.wait(timeout_ms);
-}
-
-}  // namespace
+using tl::app::test::embedded;
+using tl::app::test::wait_for_analysis;
+using tl::app::test::kSample;
 
 class TestAppContext : public QObject {
   Q_OBJECT

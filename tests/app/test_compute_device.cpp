@@ -8,21 +8,13 @@
 #include "app/gui/app_context.h"
 #include "app/gui/compute_device.h"
 #include "core/gpu/gpu.h"
+#include "tests/app/app_test_support.h"
 
 using namespace tl::app;
+using tl::app::test::embedded;
+using tl::app::test::kSample;
 
 namespace {
-
-const QString kSample = QStringLiteral("Once upon a time, there was a little girl named Lily.");
-
-ModelSession embedded() {
-  static const ModelSession session = [] {
-    auto s = load_embedded_session();
-    if (!s) qFatal("embedded model: %s", s.error().message.c_str());
-    return s.value();
-  }();
-  return session;
-}
 
 // Analyses kSample with the compute device `choice`; returns the context's map (null on failure).
 std::shared_ptr<const tl::Map> analyse_on(AppContext& context, const QString& choice) {

@@ -12,27 +12,16 @@
 
 #include "app/gui/app_context.h"
 #include "app/gui/model_list.h"
+#include "tests/app/app_test_support.h"
 
 using namespace tl::app;
+using tl::app::test::embedded;
+using tl::app::test::wait_for_analysis;
 namespace fs = std::filesystem;
 
 namespace {
 
 const fs::path kData = TL_TEST_DATA_DIR;
-
-ModelSession embedded() {
-  static const ModelSession session = [] {
-    auto s = load_embedded_session();
-    if (!s) qFatal("embedded model: %s", s.error().message.c_str());
-    return s.value();
-  }();
-  return session;
-}
-
-bool wait_for_analysis(AppContext& context, int timeout_ms = 60000) {
-  QSignalSpy spy(&context, &AppContext::analysisFinished);
-  return spy.wait(timeout_ms);
-}
 
 // A cache root with stories260K (loadable: config, weights, tokenizer.json as blob links) and a
 // repository whose snapshot has only config.json (listed, not loadable).

@@ -28,13 +28,13 @@
 #include "app/gui/view_models.h"
 #include "core/io/npy.h"
 #include "render/figure.h"
+#include "tests/app/app_test_support.h"
 #include "tests/csv_reader.h"
 
 using namespace tl::app;
+using tl::app::test::kSample;
 
 namespace {
-const QString kSample = QStringLiteral("Once upon a time, there was a little girl named Lily.");
-
 std::string read_all(const QString& path) {
   std::ifstream f(path.toStdString(), std::ios::binary);
   return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};

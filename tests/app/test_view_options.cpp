@@ -19,12 +19,12 @@
 #include "app/gui/layerwise_view.h"
 #include "app/gui/main_window.h"
 #include "app/gui/panels.h"
+#include "tests/app/app_test_support.h"
 
 using namespace tl::app;
+using tl::app::test::kSample;
 
 namespace {
-const QString kSample = QStringLiteral("Once upon a time, there was a little girl named Lily.");
-
 bool same_range(const tl::render::ColorScale& a, const tl::render::ColorScale& b) {
   return std::abs(a.lo() - b.lo()) <= 1e-12 * std::max(1.0, std::abs(a.lo())) &&
          std::abs(a.hi() - b.hi()) <= 1e-12 * std::max(1.0, std::abs(a.hi()));

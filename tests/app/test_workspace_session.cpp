@@ -7,19 +7,12 @@
 
 #include "app/gui/app_context.h"
 #include "app/gui/workspace_session.h"
+#include "tests/app/app_test_support.h"
 
 using namespace tl::app;
+using tl::app::test::embedded;
 
 namespace {
-
-ModelSession embedded() {
-  static const ModelSession session = [] {
-    auto s = load_embedded_session();
-    if (!s) qFatal("embedded model: %s", s.error().message.c_str());
-    return s.value();
-  }();
-  return session;
-}
 
 QByteArray read_all(const QString& path) {
   QFile f(path);
