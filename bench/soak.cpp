@@ -1,4 +1,4 @@
-// Soak test (issue 8): many analyses of random sentences in one process on the embedded model
+// Soak test (docs/RELIABILITY.md): many analyses of random sentences in one process on the embedded model
 // (stories260K), with the resident set size (VmRSS) measured at the start, after a warm-up and at
 // the end (after malloc_trim, so it counts memory still in use). A leak or a cache that grows
 // with every sentence shows up as growth from warm-up to end; the program fails (exit 1) when

@@ -1,4 +1,4 @@
-// Activations and their ratios Phi(z) = act(z) / z in closed form (TENSORLENS.md section 2), never
+// Activations and their ratios Phi(z) = act(z) / z in closed form (docs/TENSORLENS.md section 2), never
 // as a division, so they are smooth at z = 0 and finite for large |z|.
 #ifndef TL_ACTIVATION_COMMON_GLSL
 #define TL_ACTIVATION_COMMON_GLSL

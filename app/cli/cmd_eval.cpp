@@ -1,4 +1,4 @@
-// tensorlens-cli eval: the evaluation protocols of TENSORLENS.md §7 (perturbation test, relation
+// tensorlens-cli eval: the evaluation protocols of docs/TENSORLENS.md §7 (perturbation test, relation
 // decoding, token identifiability), one subcommand each (cmd_eval_*.cpp).
 #include "app/cli/eval_common.h"
 

@@ -1,5 +1,5 @@
 #pragma once
-// The activations view (issue 6 item 5): a token x layer heatmap of hidden-state norms (the
+// The activations view (docs/VIEWS.md, Activations): a token x layer heatmap of hidden-state norms (the
 // residual stream after the embeddings and after every block, before the final norm, so all
 // columns share one scale), and the most active FFN neurons of the hovered (or selected) cell:
 // ids and values of the FFN hidden layer (the input of the down projection, act(z) or act(z) * up

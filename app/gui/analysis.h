@@ -67,7 +67,7 @@ struct MapChoice {
   int block = 1;  // 1-based; ignored end to end
   int head = 0;   // per-head methods only
   // The Out direction / explained token (vocabulary id) for methods that read one (uses_target());
-  // -1: each position's prediction (TENSORLENS.md §3 default).
+  // -1: each position's prediction (docs/TENSORLENS.md §3 default).
   int target_token = -1;
 };
 

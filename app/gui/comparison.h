@@ -1,6 +1,7 @@
 #pragma once
-// Two methods on the same sentence (issue 6 item 4): both maps, their difference after per-map
-// normalisation, and rank correlations (Spearman's rho, Kendall's tau-b) per row and overall.
+// Two methods on the same sentence (the Compare view, docs/VIEWS.md): both maps, their difference
+// after per-map normalisation, and rank correlations (Spearman's rho, Kendall's tau-b) per row and
+// overall.
 // Kept apart from the widget so tests can check the numbers.
 //
 // Which cells count (for the normalisation and the correlations): causal models compare only

@@ -1,5 +1,5 @@
 #pragma once
-// The comparison view (issue 6 item 4): two methods side by side on the current sentence (default
+// The comparison view (docs/VIEWS.md, Compare): two methods side by side on the current sentence (default
 // tensorlens-in vs rollout), their difference after per-map normalisation (diverging, centred at
 // zero), and rank correlations per row (table) and overall (heading). Scope and block follow the
 // main map's choice when both methods have it (comparison.h). A cell clicked in any of the three

@@ -1,6 +1,6 @@
 #pragma once
-// ComputeDevice: where a session's forward pass and maps are computed — the app setting of issue 5
-// ("a --device option and an app setting override" the automatic choice). Choices:
+// ComputeDevice: where a session's forward pass and maps are computed — the app's setting that
+// overrides the automatic device choice, as `tensorlens-cli --device` does for the CLI. Choices:
 //   "auto"  a GPU (discrete, integrated or virtual) when Vulkan has one, else the CPU backend: a
 //           CPU implementation of Vulkan (lavapipe) is slower than the CPU backend
 //           (docs/PERFORMANCE.md), so it is used only when chosen by name;

@@ -1,5 +1,5 @@
 #pragma once
-// The Jacobian view (issue 6 item 5, TENSORLENS.md §3): for the selected pair (output token i,
+// The Jacobian view (docs/VIEWS.md, docs/TENSORLENS.md §3): for the selected pair (output token i,
 // input token j), the D x D TensorLens block T[i, :, j, :] and the true Jacobian block
 // dh_i / dx_j side by side on one diverging scale, the singular values of both, and their top
 // singular directions decoded through the unembedding (which output tokens each block pushes

@@ -1,5 +1,5 @@
 #pragma once
-// The layer-wise view (issue 6 item 3): small multiples of the chosen method, one per block (and
+// The layer-wise view (docs/VIEWS.md, Layers): small multiples of the chosen method, one per block (and
 // per head for per-head methods such as `attention`), all on one colour scale, each labelled;
 // clicking one opens it large in the main heatmap (the context's scope, block and head).
 //

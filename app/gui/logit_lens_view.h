@@ -1,5 +1,5 @@
 #pragma once
-// The logit-lens view (issue 6 item 5): the residual stream after every block decoded through the
+// The logit-lens view (docs/VIEWS.md, Logit lens): the residual stream after every block decoded through the
 // final norm and the unembedding (registry method `logit-lens`), as a table of positions x stages:
 // each cell names the top token at that stage and the rank and probability of the position's
 // final prediction, coloured by that probability (viridis); the tooltip lists the top k.

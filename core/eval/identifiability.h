@@ -1,5 +1,5 @@
 #pragma once
-// Token identifiability over a sentence set (Brunner et al. 2020, TENSORLENS.md §6): per stage
+// Token identifiability over a sentence set (Brunner et al. 2020, docs/TENSORLENS.md §6): per stage
 // l = 0..L (0: the residual stream entering block 1; L: after the final norm), the share of all
 // hidden states h_i^l whose nearest input embedding among their sentence's tokens (cosine
 // similarity, and Euclidean distance) is their own token. The per-sentence nearest neighbours

@@ -228,7 +228,7 @@ Result<PerturbationReport> run_perturbation(const Model& model, const Tokenizer*
 
 nlohmann::ordered_json to_json(const PerturbationReport& r) {
   nlohmann::ordered_json j;
-  j["protocol"] = "perturbation (TENSORLENS.md section 7): replace round(f * M) removable tokens by the replacement token, "
+  j["protocol"] = "perturbation (docs/TENSORLENS.md section 7): replace round(f * M) removable tokens by the replacement token, "
                   "most relevant first (positive: lower AUC is better) or least relevant first (negative: higher is better); "
                   "AUC by the trapezoid rule over the fractions, bootstrap percentile CI over sentences";
   j["model"] = r.model;

@@ -1,5 +1,5 @@
 #pragma once
-// The perturbation test (TENSORLENS.md §7, Chefer et al. 2021 style). For every sentence: the
+// The perturbation test (docs/TENSORLENS.md §7, Chefer et al. 2021 style). For every sentence: the
 // model's prediction at the explained position (eval/examples.h), a method's relevance over the
 // input tokens (eval/relevance.h), then the removable tokens are replaced by one neutral token,
 // round(f * M) of them for each removal fraction f (M = removable tokens of the sentence), in

@@ -1,5 +1,5 @@
 #pragma once
-// Relation decoding (TENSORLENS.md §6-7): the linear relational embedding (LRE, Hernandez et al.
+// Relation decoding (docs/TENSORLENS.md §6-7): the linear relational embedding (LRE, Hernandez et al.
 // 2024) against the TensorLens block estimator, on (subject, object) pairs of relations.
 //
 // For a prompt with the subject in it (the relation's template), s is the hidden state at the

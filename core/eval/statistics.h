@@ -1,5 +1,5 @@
 #pragma once
-// The statistics of the evaluation protocols (TENSORLENS.md §7): the area under a curve by the
+// The statistics of the evaluation protocols (docs/TENSORLENS.md §7): the area under a curve by the
 // trapezoid rule, and a percentile bootstrap confidence interval of a mean with a fixed seed (the
 // same seed gives the same interval on every platform: resampling uses tl::SplitMix64).
 #include <cstdint>

@@ -8,7 +8,7 @@
 // - Norms return the frozen per-token inverse scale (1/sigma for LayerNorm, 1/rms for RMSNorm),
 //   so out = ((x - mean) * inv_scale) * gamma + beta is the exact operating-point linear map.
 // - Activations are evaluated as act(z) = z * Phi(z) with the closed-form ratio Phi
-//   (TENSORLENS.md §2), so the ratio the lens freezes is bit-for-bit the one the forward used.
+//   (docs/TENSORLENS.md §2), so the ratio the lens freezes is bit-for-bit the one the forward used.
 #include <Eigen/Dense>
 #include <vector>
 

@@ -35,7 +35,7 @@ struct BlockTrace {
   VecD ln2_inv_scale;  // [N]
   MatD ln2_out;        // [N, D]
   MatD ffn_pre;        // [N, F] z = x W_up + b (non-gated) or x W_gate + b (gated)
-  MatD ffn_ratio;      // [N, F] Phi(z) = act(z) / z in closed form (TENSORLENS.md §2)
+  MatD ffn_ratio;      // [N, F] Phi(z) = act(z) / z in closed form (docs/TENSORLENS.md §2)
   MatD ffn_up;         // [N, F] gated only: U = x W_up + b
   MatD ffn_hidden;     // [N, F] input of the down projection: act(z) or act(z) * U
   MatD ffn_out;        // [N, D] after the down projection (bias included)

@@ -109,7 +109,7 @@ Result<OutEnd> make_out_end(const Model& model, const Trace& trace, int target) 
     }
     return out;
   }
-  // MLM head decoder(LN(act(h W + b))), linear at the operating point (TENSORLENS.md §2):
+  // MLM head decoder(LN(act(h W + b))), linear at the operating point (docs/TENSORLENS.md §2):
   // logit_v = h W (Phi ⊙ u) inv + (b ⊙ Phi) . u inv + beta . e_v + bias_v, u = C diag(gamma) e_v.
   if (!w.mlm) return make_error("lens: the model has no MLM head weights");
   if (trace.mlm_ratio.rows() != n || trace.mlm_inv_scale.size() != n) {

@@ -1,10 +1,10 @@
 #pragma once
 // TensorLens analysis: the one entry point for callers (CLI, GUI). Given a model, a Trace of one
-// forward pass and a request, computes N x N maps (TENSORLENS.md §3), the D x D block of one
+// forward pass and a request, computes N x N maps (docs/TENSORLENS.md §3), the D x D block of one
 // pair, or an estimate of what either would cost, without ever holding the 4D tensor unless it
 // fits the memory budget.
 //
-// Conventions (issue 3 item 5):
+// Conventions (the same in the CLI, the GUI and the tests):
 // - Blocks are numbered 1..L. LensScope::block(l): block l alone, from the hidden state entering
 //   it to its output. LensScope::through(l): blocks 1..l. LensScope::end_to_end(): blocks 1..L and
 //   the family's final norm (GPT-2 ln_f, NeoX final_layer_norm, Llama norm; BERT/RoBERTa have
@@ -61,7 +61,7 @@ struct LensScope {
   std::string describe() const;  // "block 3", "blocks 1..3", "end to end"
 };
 
-// How the engine computes (TENSORLENS.md §4). All are exact and give the same maps.
+// How the engine computes (docs/TENSORLENS.md §4). All are exact and give the same maps.
 enum class Strategy {
   Auto,             // the planner's choice under the memory budget
   Full,             // all column slices at once: the whole tensor (causal half) in memory

@@ -1,5 +1,5 @@
 #pragma once
-// How exactly the TensorLens operator reproduces one forward pass (TENSORLENS.md §5.1), cheap
+// How exactly the TensorLens operator reproduces one forward pass (docs/TENSORLENS.md §5.1), cheap
 // enough to show beside every analysis (the app's status bar): the composed operator
 // T^(l) o ... o T^(1) plus its biases, applied to the residual stream entering block 1, against
 // the hidden states the forward pass traced, after every block and after the final norm.

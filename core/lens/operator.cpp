@@ -142,7 +142,7 @@ Status fill_block_operator(const Model& model, const Trace& trace, int layer, Ga
   at.bias.noalias() = ctx_bias * at.w_o;
   at.bias.rowwise() += row_or_zero(bw.attn.o.b, d);
 
-  // ---- FFN: which factor stays linear and what is frozen (TENSORLENS.md §2) ----
+  // ---- FFN: which factor stays linear and what is frozen (docs/TENSORLENS.md §2) ----
   op.steps.resize(post ? 3 : 1);
   TokenStep& ffn = op.steps[post ? 1 : 0];
   ffn.residual = true;

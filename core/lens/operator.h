@@ -1,5 +1,5 @@
 #pragma once
-// The TensorLens operator (TENSORLENS.md §1-2) as data: every component of a block, read off one
+// The TensorLens operator (docs/TENSORLENS.md §1-2) as data: every component of a block, read off one
 // forward pass (a Trace) with its nonlinear coefficients frozen, written as exact linear maps on
 // the residual stream. Nothing here is 4D: a segment is a list of small factors (weights with the
 // norms folded in, attention probabilities, per-token scales and ratios) that propagate.h applies
@@ -16,7 +16,7 @@
 //   ALiBi act only through them), GQA through HeadShape, the output projection.
 // - A block is PreNorm/PostNorm: out = steps(S + attn(S)); Parallel: out = steps(S) + attn(S).
 //   PreNorm steps: [FFN with ln2 folded]. PostNorm: [ln1, FFN, ln2]. Parallel: [FFN with ln2].
-// - Biases (the affine part c of TENSORLENS.md §1) are per token [N, D] and are only ever added to
+// - Biases (the affine part c of docs/TENSORLENS.md §1) are per token [N, D] and are only ever added to
 //   the bias row of a stream state, so the linear part T and c stay separate.
 #include <string>
 #include <vector>
@@ -28,7 +28,7 @@
 
 namespace tl::lens {
 
-// How a gated FFN (act(x Wg) ⊙ x Wu) Wd is made linear (TENSORLENS.md §2).
+// How a gated FFN (act(x Wg) ⊙ x Wu) Wd is made linear (docs/TENSORLENS.md §2).
 enum class GatedFfn {
   Gate,       // G = act(x Wg) frozen, linear through Wu (default)
   Up,         // Phi(x Wg) and U = x Wu frozen, linear through Wg

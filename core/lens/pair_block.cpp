@@ -1,5 +1,5 @@
 // The D x D block T[i, :, j, :] of one pair and its singular directions decoded through the
-// unembedding (TENSORLENS.md §3, the "Jacobian view").
+// unembedding (docs/TENSORLENS.md §3, the "Jacobian view").
 #include <numeric>
 
 #include "core/lens/analysis.h"

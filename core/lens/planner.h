@@ -1,5 +1,5 @@
 #pragma once
-// The planner: FLOP and memory cost of every way to compute a request (TENSORLENS.md §4), and the
+// The planner: FLOP and memory cost of every way to compute a request (docs/TENSORLENS.md §4), and the
 // cheapest one that fits the memory budget. Pure arithmetic on sizes: nothing is allocated, so an
 // estimate is free and a request over the budget is refused before it can run out of memory.
 // docs/LENS_FLOPS.md derives the formulas.

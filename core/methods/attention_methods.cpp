@@ -1,5 +1,5 @@
 // Attention-based maps: raw attention per head, head mean, rollout, attention flow and
-// gradient-weighted rollout (TENSORLENS.md §6).
+// gradient-weighted rollout (docs/TENSORLENS.md §6).
 #include "core/autodiff/derivatives.h"
 #include "core/methods/attention_flow.h"
 #include "core/methods/baselines.h"

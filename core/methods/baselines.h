@@ -1,6 +1,6 @@
 #pragma once
 // The baselines' computations as plain functions of a Trace (and weights), so tests can check
-// them on hand-made cases; the registry wraps them into Maps. Definitions: TENSORLENS.md §6.
+// them on hand-made cases; the registry wraps them into Maps. Definitions: docs/TENSORLENS.md §6.
 // Layers are 1..L (block l); matrices are N x N with rows = output (query) tokens.
 #include <vector>
 

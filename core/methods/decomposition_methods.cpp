@@ -1,5 +1,5 @@
 // Value-aware attention maps: norm-based (Kobayashi), ALTI, GlobEnc and effective attention
-// (definitions in baselines.h and TENSORLENS.md §6).
+// (definitions in baselines.h and docs/TENSORLENS.md §6).
 #include "core/methods/baselines.h"
 #include "core/methods/method_impls.h"
 #include "core/methods/registry.h"

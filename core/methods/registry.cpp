@@ -20,7 +20,7 @@ constexpr std::string_view kLensOptions =
     "memory_budget=2147483648 (bytes)";
 constexpr std::string_view kRowsOption = "rows=explained (explained|all)";
 
-// The one list. Order = display order (TensorLens first, then the baselines of TENSORLENS.md §6).
+// The one list. Order = display order (TensorLens first, then the baselines of docs/TENSORLENS.md §6).
 // Fields: name, description, per_layer, cumulative, signed, per_head, explains_prediction, needs, options.
 const Entry kEntries[] = {
     {{"tensorlens", "TensorLens: Frobenius norm of the operator's D x D block, ||T[i,:,j,:]||_F", true, true, false,

@@ -1,6 +1,6 @@
 #pragma once
 // The method registry: ONE list of every explanation method (TensorLens and the baselines of
-// TENSORLENS.md §6) that the CLI (`tensorlens-cli methods`, `analyze --method`) and the GUI both
+// docs/TENSORLENS.md §6) that the CLI (`tensorlens-cli methods`, `analyze --method`) and the GUI both
 // read, and one entry point that computes any of them by name.
 //
 //   MethodInputs in{&model, &trace};            // + input, tokenizer, text when available

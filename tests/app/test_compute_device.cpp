@@ -1,4 +1,4 @@
-// The app's compute device setting (issue 5: "an app setting overrides" the automatic choice):
+// The app's compute device setting (it overrides the automatic device choice, like --device):
 // the forward pass and the heatmap's map on a chosen Vulkan device equal the CPU's, and a device
 // that fails (simulated: device lost, no Vulkan) leaves the analysis to the CPU with the reason in
 // the status line. On CI the device is lavapipe; "auto" never picks a CPU implementation.
@@ -54,7 +54,8 @@ class TestComputeDevice : public QObject {
     QVERIFY2(gpu.compute()->on_gpu(), gpu.compute()->note().c_str());
     QVERIFY2(gpu.compute()->note().find("vulkan") != std::string::npos, gpu.compute()->note().c_str());
     QCOMPARE(gpu_map->rows(), cpu_map->rows());
-    // fp32 on both sides, different summation orders: 1e-4 relative (issue 5's bound for maps).
+    // fp32 on both sides, different summation orders: 1e-4 relative (the CPU/GPU bound for maps,
+    // as in test_vulkan_lens_maps).
     QVERIFY(max_rel_diff(gpu_map->values, cpu_map->values) < 1e-4);
     QVERIFY(max_rel_diff(gpu.analysis()->trace->logits, cpu.analysis()->trace->logits) < 1e-4);
     QCOMPARE(gpu.analysis()->predictions.front().id, cpu.analysis()->predictions.front().id);

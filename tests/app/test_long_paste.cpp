@@ -1,4 +1,4 @@
-// A 10,000-token paste must not hang the UI (issue 8): the text is tokenized at once, the
+// A 10,000-token paste must not hang the UI (docs/RELIABILITY.md): the text is tokenized at once, the
 // analysis is refused before any work is posted (the message carries the limit and the memory
 // estimate), and the event loop keeps running. Driven through the sentence editor of the real
 // main window, as a paste would be. The bounds are on the UI thread's CPU time, which is what

@@ -105,7 +105,7 @@ class TestModelPicker : public QObject {
     const auto a = context.analysis();
     const Eigen::MatrixXd by_prediction = context.map()->values;
     // Default: the prediction. Its row at the last position plus the bias is the logit of the
-    // predicted token (TENSORLENS.md §5.5), so choosing the top prediction gives the same map there.
+    // predicted token (docs/TENSORLENS.md §5.5), so choosing the top prediction gives the same map there.
     const int n = a->trace->num_tokens();
     const int top = a->predictions[0].id;
     const int second = a->predictions[1].id;

@@ -1,4 +1,4 @@
-// The readability options in every matrix view, not only the main heatmap (issue 6 item 2): a
+// The readability options in every matrix view, not only the main heatmap: a
 // shared colour scale (the same range in the main heatmap, the layer-wise tiles and the comparison
 // maps of one method family), words as one row/column, special tokens and the attention sink left
 // out of the range. Then the two-model window: the shared scale across both slots, a click that

@@ -1,5 +1,5 @@
 // TensorLens engine behaviour beyond the model identities: the rollout special case
-// (TENSORLENS.md §5.4) on a hand-built operator, the planner's estimates and budget refusals,
+// (docs/TENSORLENS.md §5.4) on a hand-built operator, the planner's estimates and budget refusals,
 // progress and cancellation, and request validation.
 #include <numeric>
 
@@ -141,7 +141,7 @@ ShapeOnly gpt2_small_shapes(int n) {
   return so;
 }
 
-// The FLOP count of column slices over causal pairs at N = 16 (issue 3: about 1.5e13), and the
+// The FLOP count of column slices over causal pairs at N = 16 (about 1.5e13, docs/LENS_FLOPS.md), and the
 // fused factors' saving.
 TEST(LensPlanner, Gpt2SmallColumnSliceFlops) {
   const ShapeOnly so = gpt2_small_shapes(16);

@@ -1,4 +1,4 @@
-// TensorLens identities (TENSORLENS.md §5) on small models of every family built in code:
+// TensorLens identities (docs/TENSORLENS.md §5) on small models of every family built in code:
 // exactness at every layer, the detached Jacobian by finite differences, causality zeros, the
 // rollout special case, the logit decomposition, and every strategy giving the same maps.
 // Tolerances: float64 engine on a float64 trace, relative error < 1e-9 (exactness, logits);

@@ -1,4 +1,4 @@
-// TensorLens identities (TENSORLENS.md §5) on every reference checkpoint (tiny-gpt2, tiny-bert,
+// TensorLens identities (docs/TENSORLENS.md §5) on every reference checkpoint (tiny-gpt2, tiny-bert,
 // tiny-roberta, tiny-gpt-neox, tiny-llama-gqa; Hugging Face 4.31 weights) and on stories260K,
 // for the 7-token reference sequence (BERT with its token types).
 // Tolerances: float64 engine on a float64 trace, relative error < 1e-9 (exactness at every

@@ -7,7 +7,7 @@
 //   up to a layer and end to end, and so do the D x D pair blocks.
 // - they differ otherwise (the usual random GPT-2-shaped model: by more than 1% somewhere).
 // - the registry passes scope, target and options through: tensorlens-in-out rows plus bias sum
-//   to the target logit (TENSORLENS.md §5.5).
+//   to the target logit (docs/TENSORLENS.md §5.5).
 #include <gtest/gtest.h>
 
 #include "core/forward/forward.h"

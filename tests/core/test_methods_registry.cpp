@@ -1,6 +1,7 @@
 // The method registry and the representation methods:
-// - one entry per method of issue 4, unique names, descriptions, and every method computable by
-//   name on a small model of each family (finite values, labelled N-column maps);
+// - one entry per method (TensorLens and the docs/TENSORLENS.md §6 baselines), unique names,
+//   descriptions, and every method computable by name on a small model of each family (finite
+//   values, labelled N-column maps);
 // - unknown names and bad layers/heads are errors that say what is wrong;
 // - token identifiability: stage 0 identifies every (distinct) token; shares are fractions of N;
 // - logit lens: the last stage reproduces the model's own probabilities (the predicted token has

@@ -1,4 +1,4 @@
-// Resource limits (issue 8): free memory from /proc/meminfo, the model-size check before loading,
+// Resource limits (docs/RELIABILITY.md): free memory from /proc/meminfo, the model-size check before loading,
 // the sentence-length and Trace-memory checks before the forward pass. (Tensor memory against the
 // lens budget: LensPlanner.RefusesOverBudget / ComputeRefusesOverBudget in test_lens_engine.cpp.)
 #include <gtest/gtest.h>

@@ -1,5 +1,5 @@
 // Every TensorLens map computed by the engine on the Vulkan backend equals the CPU backend's map
-// (issue 5 item 3): stories260K (the embedded model: GQA, RoPE, RMSNorm, SiLU gates) and one small
+// (docs/TENSORLENS.md §5.6): stories260K (the embedded model: GQA, RoPE, RMSNorm, SiLU gates) and one small
 // model per family (post-LN BERT, parallel NeoX, GPT-2, Llama), every method and strategy, fused
 // and unfused, cumulative series. Bound: max|gpu - cpu| / max|cpu| < 1e-4
 // for the maps and their bias parts (both backends float32).
