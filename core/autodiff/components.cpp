@@ -1,10 +1,10 @@
 #include "core/autodiff/components.h"
 
 #include <array>
-#include <cassert>
 #include <cmath>
 
 #include "core/forward/ops.h"
+#include "core/util/assert.h"
 
 namespace tl::autodiff::detail {
 namespace {
@@ -15,7 +15,8 @@ MatD norm_projection(const NormPoint& p, const MatD& d, int first_row) {
   const Eigen::Index n = p.input->rows() - first_row, width = p.input->cols();
   const MatD x = p.input->bottomRows(n);
   const VecD r = p.inv_scale->tail(n);
-  assert(d.cols() == width && d.rows() % n == 0 && "norm derivative: tangent shape differs from the norm input");
+  TL_ASSERT(d.cols() == width && d.rows() % n == 0,
+            "norm derivative: tangent shape differs from the norm input");
   const bool centred = p.kind == NormKind::LayerNorm;
   MatD xhat = x;
   if (centred) xhat.colwise() -= x.rowwise().mean();
@@ -103,7 +104,7 @@ MatD activation_derivative(Activation act, const MatD& z) {
     case Activation::Relu:
       return phi;
   }
-  assert(false && "activation_derivative: unknown activation");
+  TL_ASSERT(false, "activation_derivative: unknown activation");
   return MatD();
 }
 
@@ -119,7 +120,7 @@ NormPoint ln2_point(const Tape& tape, int layer) {
 
 MatD attention_jvp(const Tape& tape, int layer, const MatD& d_in, int first_row) {
   const ModelSpec& s = tape.spec();
-  assert((first_row == 0 || s.causal) && "attention_jvp: a row window needs causal attention");
+  TL_ASSERT(first_row == 0 || s.causal, "attention_jvp: a row window needs causal attention");
   const BlockTrace& bt = tape.trace().blocks[size_t(layer - 1)];
   const BlockWeightsD& w = tape.block(layer);
   // m rows per direction (first_row..n-1); queries see every key, but key/value tangents of the

@@ -1,8 +1,7 @@
 #include "core/autodiff/derivatives.h"
 
-#include <cassert>
-
 #include "core/autodiff/components.h"
+#include "core/util/assert.h"
 
 namespace tl::autodiff {
 namespace {
@@ -43,7 +42,7 @@ MatD final_norm_vjp(const Tape& tape, const MatD& g_final_hidden) {
 
 MatD block_jvp(const Tape& tape, int layer, const MatD& dx, int first_row) {
   using namespace detail;
-  assert((first_row == 0 || tape.spec().causal) && "block_jvp: a row window needs a causal model");
+  TL_ASSERT(first_row == 0 || tape.spec().causal, "block_jvp: a row window needs a causal model");
   const NormPoint ln1 = ln1_point(tape, layer), ln2 = ln2_point(tape, layer);
   const int f = first_row;
   switch (tape.spec().topology) {
@@ -58,7 +57,7 @@ MatD block_jvp(const Tape& tape, int layer, const MatD& dx, int first_row) {
       return norm_jvp(ln2, dh + ffn_jvp(tape, layer, dh, f), f);
     }
   }
-  assert(false && "block_jvp: unknown topology");
+  TL_ASSERT(false, "block_jvp: unknown topology");
   return MatD();
 }
 
@@ -78,7 +77,7 @@ MatD block_vjp(const Tape& tape, int layer, const MatD& g, std::vector<MatD>* g_
       return g_s1 + attention_vjp(tape, layer, g_s1, g_attention);
     }
   }
-  assert(false && "block_vjp: unknown topology");
+  TL_ASSERT(false, "block_vjp: unknown topology");
   return MatD();
 }
 
@@ -111,10 +110,10 @@ Gradients hidden_states_vjp(const Tape& tape, const std::vector<MatD>& seeds, bo
   for (const MatD& s : seeds) {
     if (s.size()) rows = s.rows();
   }
-  assert(rows > 0 && "hidden_states_vjp: every seed is empty");
+  TL_ASSERT(rows > 0, "hidden_states_vjp: every seed is empty");
   auto seed = [&](int l) -> const MatD* {
     if (size_t(l) >= seeds.size() || seeds[size_t(l)].size() == 0) return nullptr;
-    assert(seeds[size_t(l)].rows() == rows && "hidden_states_vjp: seeds of different batch sizes");
+    TL_ASSERT(seeds[size_t(l)].rows() == rows, "hidden_states_vjp: seeds of different batch sizes");
     return &seeds[size_t(l)];
   };
   Gradients out;
@@ -133,7 +132,8 @@ Gradients hidden_states_vjp(const Tape& tape, const std::vector<MatD>& seeds, bo
 VecD logit_direction(const Tape& tape, int position, int token) {
   const ModelSpec& s = tape.spec();
   const Weights& w = tape.model().weights;
-  assert(position >= 0 && position < tape.num_tokens() && token >= 0 && token < s.vocab_size);
+  TL_ASSERT(position >= 0 && position < tape.num_tokens(), "logit_direction: position outside the sentence");
+  TL_ASSERT(token >= 0 && token < s.vocab_size, "logit_direction: token id outside the vocabulary");
   if (!s.mlm_head) return w.unembedding().row(token).transpose().cast<double>();
   // logit = E[token] . LN(act(pre)) + bias, pre = h Wd + bd: back through the head for one row.
   const Trace& t = tape.trace();

@@ -1,6 +1,6 @@
 #include "core/autodiff/tape.h"
 
-#include <cassert>
+#include "core/util/assert.h"
 
 namespace tl::autodiff {
 
@@ -15,7 +15,7 @@ DoubleWeights::DoubleWeights(const Model& model) : model_(&model), blocks_(model
 }
 
 const BlockWeightsD& DoubleWeights::block(int layer) const {
-  assert(layer >= 1 && layer <= int(blocks_.size()) && "DoubleWeights::block: layer outside 1..L");
+  TL_ASSERT(layer >= 1 && layer <= int(blocks_.size()), "DoubleWeights::block: layer outside 1..L");
   std::lock_guard<std::mutex> lock(mutex_);
   std::unique_ptr<BlockWeightsD>& slot = blocks_[size_t(layer - 1)];
   if (!slot) {
@@ -37,14 +37,14 @@ const BlockWeightsD& DoubleWeights::block(int layer) const {
 
 Tape::Tape(const Model& model, const Trace& trace, std::shared_ptr<const DoubleWeights> weights)
     : model_(&model), trace_(&trace), weights_(std::move(weights)) {
-  assert(trace.num_layers() == model.spec.num_layers && "Tape: trace and model disagree on the layer count");
-  assert((!weights_ || &weights_->model() == &model) && "Tape: shared weights of another model");
+  TL_ASSERT(trace.num_layers() == model.spec.num_layers, "Tape: trace and model disagree on the layer count");
+  TL_ASSERT(!weights_ || &weights_->model() == &model, "Tape: shared weights of another model");
   if (!weights_) weights_ = std::make_shared<const DoubleWeights>(model);
 }
 
 int Tape::batch_of(const MatD& stacked, int first_row) const {
   const Eigen::Index n = num_tokens() - first_row;
-  assert(n > 0 && stacked.rows() % n == 0 && "Tape: stacked rows are not a multiple of the token count");
+  TL_ASSERT(n > 0 && stacked.rows() % n == 0, "Tape: stacked rows are not a multiple of the token count");
   return int(stacked.rows() / n);
 }
 

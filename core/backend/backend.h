@@ -15,7 +15,8 @@
 // tests). Coefficient buffers (weights, attention probabilities, scales) are ordinary buffers.
 //
 // Errors: only allocate() can fail (out of device memory) and returns an Error instead of
-// crashing; the other kernels assert their shape preconditions (programmer errors).
+// crashing; the other kernels check their shape preconditions with TL_ASSERT (programmer errors,
+// backend_checks.h), in every build.
 //
 // Threading: a backend is used by one engine thread at a time; it may use worker threads inside.
 #include <cstdint>

@@ -1,15 +1,16 @@
 #include "core/backend/cpu_backend.h"
 
-#include "core/backend/cpu_sgemm.h"
-
 #include <algorithm>
 #include <atomic>
-#include <cassert>
 #include <fstream>
 #include <new>
 #include <sstream>
 #include <thread>
 #include <type_traits>
+
+#include "core/backend/backend_checks.h"
+#include "core/backend/cpu_sgemm.h"
+#include "core/util/assert.h"
 
 namespace tl {
 
@@ -43,8 +44,8 @@ class CpuBuffer final : public BackendBuffer {
 
 template <class T>
 Mat<T>& mat(BackendBuffer& b) {
-  assert(b.precision() == (std::is_same_v<T, double> ? Precision::Float64 : Precision::Float32) &&
-         "backend buffers of mixed precision");
+  TL_ASSERT(b.precision() == (std::is_same_v<T, double> ? Precision::Float64 : Precision::Float32),
+            "backend buffers of mixed precision in one kernel");
   return static_cast<CpuBuffer<T>&>(b).m;
 }
 template <class T>
@@ -132,7 +133,7 @@ CpuBackend::CpuBackend(int threads)
 double CpuBackend::nominal_gflops(Precision p) const { return threads_ * (p == Precision::Float64 ? 20.0 : 45.0); }
 
 Result<Buffer> CpuBackend::allocate(std::int64_t rows, std::int64_t cols, Precision p) {
-  assert(rows >= 0 && cols >= 0);
+  backend_checks::check_allocate(rows, cols);
   const std::int64_t bytes = rows * cols * (p == Precision::Float64 ? 8 : 4);
   const std::int64_t available = available_system_memory();
   if (available >= 0 && bytes > available) {
@@ -148,7 +149,7 @@ Result<Buffer> CpuBackend::allocate(std::int64_t rows, std::int64_t cols, Precis
 }
 
 void CpuBackend::upload_rows(const MatD& src, BackendBuffer& dst, std::int64_t row0) {
-  assert(src.cols() == dst.cols() && row0 >= 0 && row0 + src.rows() <= dst.rows());
+  backend_checks::check_upload_rows(src, dst, row0);
   dispatch(dst.precision(), [&](auto tag) {
     using T = decltype(tag);
     mat<T>(dst).middleRows(row0, src.rows()) = src.cast<T>();
@@ -156,7 +157,7 @@ void CpuBackend::upload_rows(const MatD& src, BackendBuffer& dst, std::int64_t r
 }
 
 MatD CpuBackend::download_rows(const BackendBuffer& src, std::int64_t row0, std::int64_t nrows) {
-  assert(row0 >= 0 && row0 + nrows <= src.rows());
+  backend_checks::check_download_rows(src, row0, nrows);
   MatD out;
   dispatch(src.precision(), [&](auto tag) {
     using T = decltype(tag);
@@ -173,7 +174,7 @@ void CpuBackend::set_zero(BackendBuffer& x) {
 }
 
 void CpuBackend::axpy(double alpha, const BackendBuffer& x, BackendBuffer& y) {
-  assert(x.rows() == y.rows() && x.cols() == y.cols());
+  backend_checks::check_axpy(x, y);
   dispatch(x.precision(), [&](auto tag) {
     using T = decltype(tag);
     const auto& X = mat<T>(x);
@@ -186,8 +187,7 @@ void CpuBackend::axpy(double alpha, const BackendBuffer& x, BackendBuffer& y) {
 
 void CpuBackend::gemm(const BackendBuffer& x, const BackendBuffer& w, bool transpose_w, BackendBuffer& y,
                       bool accumulate) {
-  assert(x.cols() == (transpose_w ? w.cols() : w.rows()));
-  assert(y.rows() == x.rows() && y.cols() == (transpose_w ? w.rows() : w.cols()));
+  backend_checks::check_gemm(x, w, transpose_w, y);
   dispatch(x.precision(), [&](auto tag) {
     using T = decltype(tag);
     const auto& X = mat<T>(x);
@@ -202,12 +202,10 @@ void CpuBackend::gemm(const BackendBuffer& x, const BackendBuffer& w, bool trans
 
 void CpuBackend::gemm_per_token(const BackendBuffer& x, const TokenLayout& layout, const BackendBuffer& k_stack,
                                 bool transpose_k, BackendBuffer& y, bool accumulate) {
+  backend_checks::check_gemm_per_token(x, layout, k_stack, transpose_k, y);
   const std::int64_t n_tok = layout.num_tokens();
-  assert(n_tok > 0 && k_stack.rows() % n_tok == 0);
   const std::int64_t kr = k_stack.rows() / n_tok;
   const std::int64_t kc = k_stack.cols();
-  assert(x.cols() == (transpose_k ? kc : kr) && y.cols() == (transpose_k ? kr : kc));
-  assert(x.rows() == layout.total_rows && y.rows() == layout.total_rows);
   dispatch(x.precision(), [&](auto tag) {
     using T = decltype(tag);
     const auto& X = mat<T>(x);
@@ -223,7 +221,7 @@ void CpuBackend::gemm_per_token(const BackendBuffer& x, const TokenLayout& layou
 }
 
 void CpuBackend::scale_rows(BackendBuffer& x, const TokenLayout& layout, const BackendBuffer& s) {
-  assert(s.rows() == layout.num_tokens() && x.rows() == layout.total_rows);
+  backend_checks::check_scale_rows(x, layout, s);
   dispatch(x.precision(), [&](auto tag) {
     using T = decltype(tag);
     auto& X = mat<T>(x);
@@ -237,7 +235,7 @@ void CpuBackend::scale_rows(BackendBuffer& x, const TokenLayout& layout, const B
 }
 
 void CpuBackend::scale_columns(BackendBuffer& x, const TokenLayout& layout, const BackendBuffer& coef) {
-  assert(coef.rows() == layout.num_tokens() && coef.cols() == x.cols() && x.rows() == layout.total_rows);
+  backend_checks::check_scale_columns(x, layout, coef);
   dispatch(x.precision(), [&](auto tag) {
     using T = decltype(tag);
     auto& X = mat<T>(x);
@@ -252,7 +250,7 @@ void CpuBackend::scale_columns(BackendBuffer& x, const TokenLayout& layout, cons
 
 void CpuBackend::add_to_row(BackendBuffer& x, const TokenLayout& layout, std::int64_t row,
                             const BackendBuffer& bias) {
-  assert(bias.rows() == layout.num_tokens() && bias.cols() == x.cols());
+  backend_checks::check_add_to_row(x, layout, row, bias);
   dispatch(x.precision(), [&](auto tag) {
     using T = decltype(tag);
     auto& X = mat<T>(x);
@@ -335,12 +333,7 @@ void mix_by_products(const Mat<T>& X, Mat<T>& Y, const TokenLayout& layout, cons
 
 void CpuBackend::attention_mix(const BackendBuffer& x, BackendBuffer& y, const TokenLayout& layout,
                                const BackendBuffer& probs, const HeadShape& shape, bool transpose) {
-  [[maybe_unused]] const int n_tok = layout.num_tokens();
-  assert(shape.heads % shape.kv_heads == 0 && probs.rows() == std::int64_t(shape.heads) * n_tok &&
-         probs.cols() == n_tok);
-  assert(x.cols() == std::int64_t(transpose ? shape.heads : shape.kv_heads) * shape.head_dim);
-  assert(y.cols() == std::int64_t(transpose ? shape.kv_heads : shape.heads) * shape.head_dim);
-  assert(x.rows() == layout.total_rows && y.rows() == layout.total_rows);
+  backend_checks::check_attention_mix(x, y, layout, probs, shape, transpose);
   dispatch(x.precision(), [&](auto tag) {
     using T = decltype(tag);
     mix_by_products<T>(mat<T>(x), mat<T>(y), layout, mat<T>(probs), shape, transpose, threads_);
@@ -361,7 +354,7 @@ VecD CpuBackend::row_sq_norms(const BackendBuffer& x) {
 }
 
 VecD CpuBackend::row_dots(const BackendBuffer& x, const TokenLayout& layout, const BackendBuffer& v) {
-  assert(v.rows() == layout.num_tokens() && v.cols() == x.cols());
+  backend_checks::check_row_dots(x, layout, v);
   VecD out = VecD::Zero(x.rows());
   dispatch(x.precision(), [&](auto tag) {
     using T = decltype(tag);
@@ -378,16 +371,14 @@ VecD CpuBackend::row_dots(const BackendBuffer& x, const TokenLayout& layout, con
 
 MatD CpuBackend::group_contract(const BackendBuffer& x, const TokenLayout& layout, std::int64_t group,
                                 const BackendBuffer& v) {
-  assert(group > 0 && v.cols() == group && layout.total_rows % group == 0);
+  backend_checks::check_group_contract(x, layout, group, v);
   MatD out = MatD::Zero(layout.total_rows / group, x.cols());
   dispatch(x.precision(), [&](auto tag) {
     using T = decltype(tag);
     const auto& X = mat<T>(x);
     const auto& V = mat<T>(v);
     for (int n = 0; n < layout.num_tokens(); ++n) {
-      assert(layout.count[n] % group == 0 && layout.offset[n] % group == 0);
       const std::int64_t groups = layout.count[n] / group;
-      assert(groups <= V.rows());
       for (std::int64_t g = 0; g < groups; ++g) {
         out.row(layout.offset[n] / group + g) =
             (V.row(g) * X.middleRows(layout.offset[n] + g * group, group)).template cast<double>();

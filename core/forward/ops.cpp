@@ -2,16 +2,17 @@
 
 #include <unsupported/Eigen/SpecialFunctions>
 
-#include <cassert>
 #include <cmath>
 #include <limits>
+
+#include "core/util/assert.h"
 
 namespace tl::ops {
 
 template <class T>
 void layer_norm(const Mat<T>& x, const Vec<T>& gamma, const Vec<T>& beta, double eps, Mat<T>& out,
                 Vec<T>& inv_scale) {
-  assert(gamma.size() == x.cols() && "layer_norm: gamma size differs from the row width");
+  TL_ASSERT(gamma.size() == x.cols(), "layer_norm: gamma size differs from the row width");
   const Vec<T> mean = x.rowwise().mean();
   Mat<T> centered = x.colwise() - mean;
   const Vec<T> var = centered.array().square().rowwise().mean().matrix();
@@ -23,7 +24,7 @@ void layer_norm(const Mat<T>& x, const Vec<T>& gamma, const Vec<T>& beta, double
 
 template <class T>
 void rms_norm(const Mat<T>& x, const Vec<T>& gamma, double eps, Mat<T>& out, Vec<T>& inv_scale) {
-  assert(gamma.size() == x.cols() && "rms_norm: gamma size differs from the row width");
+  TL_ASSERT(gamma.size() == x.cols(), "rms_norm: gamma size differs from the row width");
   const Vec<T> mean_square = x.array().square().rowwise().mean().matrix();
   inv_scale = (mean_square.array() + T(eps)).sqrt().inverse().matrix();
   out = (x.array().colwise() * inv_scale.array()).rowwise() * gamma.transpose().array();
@@ -54,7 +55,7 @@ Mat<T> activation_ratio(Activation act, const Mat<T>& z) {
     case Activation::Relu:
       return (a > T(0)).template cast<T>().matrix();
   }
-  assert(false && "activation_ratio: unknown activation");
+  TL_ASSERT(false, "activation_ratio: unknown activation");
   return Mat<T>();
 }
 
@@ -66,9 +67,9 @@ Mat<T> activate(Activation act, const Mat<T>& z) {
 template <class T>
 void apply_rope(Mat<T>& x, int num_heads, int head_dim, int rotary_dim, double theta,
                 const std::vector<int>& positions) {
-  assert(x.cols() == Eigen::Index(num_heads) * head_dim && "apply_rope: width is not heads * head_dim");
-  assert(rotary_dim % 2 == 0 && rotary_dim <= head_dim && "apply_rope: bad rotary_dim");
-  assert(positions.size() == size_t(x.rows()) && "apply_rope: one position per row");
+  TL_ASSERT(x.cols() == Eigen::Index(num_heads) * head_dim, "apply_rope: width is not heads * head_dim");
+  TL_ASSERT(rotary_dim % 2 == 0 && rotary_dim <= head_dim, "apply_rope: bad rotary_dim");
+  TL_ASSERT(positions.size() == size_t(x.rows()), "apply_rope: one position per row");
   const int half = rotary_dim / 2;
   if (half == 0) return;
   const Eigen::Index n = x.rows();
@@ -104,7 +105,7 @@ void rope_tables(int rotary_dim, double theta, const std::vector<int>& positions
 
 template <class T>
 Mat<T> attention_mask(int n, bool causal, const std::vector<int>& key_mask) {
-  assert((key_mask.empty() || key_mask.size() == size_t(n)) && "attention_mask: one flag per key");
+  TL_ASSERT(key_mask.empty() || key_mask.size() == size_t(n), "attention_mask: one flag per key");
   const T masked = -std::numeric_limits<T>::infinity();
   Mat<T> causal_only = Mat<T>::Zero(n, n);
   if (causal) causal_only.template triangularView<Eigen::StrictlyUpper>().setConstant(masked);
@@ -121,7 +122,8 @@ Mat<T> attention_mask(int n, bool causal, const std::vector<int>& key_mask) {
 
 template <class T>
 void masked_softmax_rows(Mat<T>& scores, const Mat<T>& additive_mask) {
-  assert(scores.rows() == additive_mask.rows() && scores.cols() == additive_mask.cols());
+  TL_ASSERT(scores.rows() == additive_mask.rows() && scores.cols() == additive_mask.cols(),
+            "masked_softmax_rows: the mask and the scores have different shapes");
   scores += additive_mask;
   const Vec<T> row_max = scores.rowwise().maxCoeff();
   scores = (scores.colwise() - row_max).array().exp().matrix();
@@ -133,7 +135,7 @@ void masked_softmax_rows(Mat<T>& scores, const Mat<T>& additive_mask) {
 
 template <class T>
 Mat<T> linear(const Mat<T>& x, const Linear& layer) {
-  assert(x.cols() == layer.W.rows() && "linear: input width differs from W's rows");
+  TL_ASSERT(x.cols() == layer.W.rows(), "linear: input width differs from W's rows");
   const auto& W = weights_as(layer.W, T{});
   Mat<T> y = x * W;
   if (layer.b.size()) y.rowwise() += weights_as(layer.b, T{}).transpose();

@@ -7,11 +7,12 @@
 // storage with lda = M. Per-token products do the same on row bands (offsets, ld = R).
 #include "core/gpu/vulkan_backend.h"
 
-#include <cassert>
 #include <deque>
 #include <optional>
 
+#include "core/backend/backend_checks.h"
 #include "core/gpu/compute_kernels.h"
+#include "core/util/assert.h"
 
 namespace tl::gpu {
 namespace {
@@ -24,7 +25,7 @@ class VulkanStateBuffer final : public BackendBuffer {
 };
 
 const VulkanStateBuffer& device_buffer(const BackendBuffer& b) {
-  assert(b.precision() == Precision::Float32 && "a float64 buffer reached the Vulkan backend");
+  TL_ASSERT(b.precision() == Precision::Float32, "a float64 buffer reached the Vulkan backend");
   return static_cast<const VulkanStateBuffer&>(b);
 }
 
@@ -144,7 +145,7 @@ const DeviceTokenLayout* VulkanBackend::device_layout(const TokenLayout& layout)
 }
 
 Result<tl::Buffer> VulkanBackend::allocate(std::int64_t rows, std::int64_t cols, Precision p) {
-  assert(rows >= 0 && cols >= 0);
+  backend_checks::check_allocate(rows, cols);
   if (p == Precision::Float64)
     return make_error("vulkan backend: float64 buffers are not supported (float64 runs on the CPU backend)");
   const std::uint64_t bytes = std::uint64_t(rows) * std::uint64_t(cols) * 4;
@@ -160,7 +161,7 @@ Result<tl::Buffer> VulkanBackend::allocate(std::int64_t rows, std::int64_t cols,
 }
 
 void VulkanBackend::upload_rows(const MatD& src, BackendBuffer& dst, std::int64_t row0) {
-  assert(src.cols() == dst.cols() && row0 >= 0 && row0 + src.rows() <= dst.rows());
+  backend_checks::check_upload_rows(src, dst, row0);
   if (!finish().ok()) return;
   const Eigen::MatrixXf f = src.cast<float>();  // column-major, like the device buffer
   const std::span<const float> values(f.data(), std::size_t(f.size()));
@@ -174,7 +175,7 @@ void VulkanBackend::upload_rows(const MatD& src, BackendBuffer& dst, std::int64_
 }
 
 MatD VulkanBackend::download_rows(const BackendBuffer& src, std::int64_t row0, std::int64_t nrows) {
-  assert(row0 >= 0 && row0 + nrows <= src.rows());
+  backend_checks::check_download_rows(src, row0, nrows);
   Eigen::MatrixXf f = Eigen::MatrixXf::Zero(nrows, src.cols());
   if (finish().ok()) {
     const std::span<float> values(f.data(), std::size_t(f.size()));
@@ -196,7 +197,7 @@ void VulkanBackend::set_zero(BackendBuffer& x) {
 }
 
 void VulkanBackend::axpy(double alpha, const BackendBuffer& x, BackendBuffer& y) {
-  assert(x.rows() == y.rows() && x.cols() == y.cols());
+  backend_checks::check_axpy(x, y);
   Batch* batch = recording();
   if (!batch) return;
   fail(state_->kernels.axpy(*batch, float(alpha), device_buffer(x).data, device_buffer(y).data));
@@ -204,8 +205,7 @@ void VulkanBackend::axpy(double alpha, const BackendBuffer& x, BackendBuffer& y)
 
 void VulkanBackend::gemm(const BackendBuffer& x, const BackendBuffer& w, bool transpose_w, BackendBuffer& y,
                          bool accumulate) {
-  assert(x.cols() == (transpose_w ? w.cols() : w.rows()));
-  assert(y.rows() == x.rows() && y.cols() == (transpose_w ? w.rows() : w.cols()));
+  backend_checks::check_gemm(x, w, transpose_w, y);
   Batch* batch = recording();
   if (!batch) return;
   GemmShape s;
@@ -223,11 +223,9 @@ void VulkanBackend::gemm(const BackendBuffer& x, const BackendBuffer& w, bool tr
 void VulkanBackend::gemm_per_token(const BackendBuffer& x, const TokenLayout& layout,
                                    const BackendBuffer& k_stack, bool transpose_k, BackendBuffer& y,
                                    bool accumulate) {
+  backend_checks::check_gemm_per_token(x, layout, k_stack, transpose_k, y);
   const std::int64_t n_tok = layout.num_tokens();
-  assert(n_tok > 0 && k_stack.rows() % n_tok == 0);
   const std::int64_t kr = k_stack.rows() / n_tok, kc = k_stack.cols();
-  assert(x.cols() == (transpose_k ? kc : kr) && y.cols() == (transpose_k ? kr : kc));
-  assert(x.rows() == layout.total_rows && y.rows() == layout.total_rows);
   Batch* batch = recording();
   if (!batch) return;
   GemmShape s;
@@ -264,7 +262,7 @@ void VulkanBackend::gemm_per_token(const BackendBuffer& x, const TokenLayout& la
 }
 
 void VulkanBackend::scale_rows(BackendBuffer& x, const TokenLayout& layout, const BackendBuffer& s) {
-  assert(s.rows() == layout.num_tokens() && x.rows() == layout.total_rows);
+  backend_checks::check_scale_rows(x, layout, s);
   Batch* batch = recording();
   const DeviceTokenLayout* dl = device_layout(layout);
   if (!batch || !dl) return;
@@ -272,7 +270,7 @@ void VulkanBackend::scale_rows(BackendBuffer& x, const TokenLayout& layout, cons
 }
 
 void VulkanBackend::scale_columns(BackendBuffer& x, const TokenLayout& layout, const BackendBuffer& coef) {
-  assert(coef.rows() == layout.num_tokens() && coef.cols() == x.cols() && x.rows() == layout.total_rows);
+  backend_checks::check_scale_columns(x, layout, coef);
   Batch* batch = recording();
   const DeviceTokenLayout* dl = device_layout(layout);
   if (!batch || !dl) return;
@@ -281,7 +279,7 @@ void VulkanBackend::scale_columns(BackendBuffer& x, const TokenLayout& layout, c
 
 void VulkanBackend::add_to_row(BackendBuffer& x, const TokenLayout& layout, std::int64_t row,
                                const BackendBuffer& bias) {
-  assert(bias.rows() == layout.num_tokens() && bias.cols() == x.cols() && row >= 0);
+  backend_checks::check_add_to_row(x, layout, row, bias);
   Batch* batch = recording();
   const DeviceTokenLayout* dl = device_layout(layout);
   if (!batch || !dl) return;
@@ -290,6 +288,7 @@ void VulkanBackend::add_to_row(BackendBuffer& x, const TokenLayout& layout, std:
 
 void VulkanBackend::attention_mix(const BackendBuffer& x, BackendBuffer& y, const TokenLayout& layout,
                                   const BackendBuffer& probs, const HeadShape& shape, bool transpose) {
+  backend_checks::check_attention_mix(x, y, layout, probs, shape, transpose);
   Batch* batch = recording();
   const DeviceTokenLayout* dl = device_layout(layout);
   if (!batch || !dl) return;
@@ -335,7 +334,7 @@ VecD VulkanBackend::row_sq_norms(const BackendBuffer& x) {
 }
 
 VecD VulkanBackend::row_dots(const BackendBuffer& x, const TokenLayout& layout, const BackendBuffer& v) {
-  assert(v.rows() == layout.num_tokens() && v.cols() == x.cols());
+  backend_checks::check_row_dots(x, layout, v);
   bool ok = false;
   Buffer scratch;
   Batch* batch = recording();
@@ -355,7 +354,7 @@ VecD VulkanBackend::row_dots(const BackendBuffer& x, const TokenLayout& layout, 
 
 MatD VulkanBackend::group_contract(const BackendBuffer& x, const TokenLayout& layout, std::int64_t group,
                                    const BackendBuffer& v) {
-  assert(group > 0 && v.cols() == group && layout.total_rows % group == 0);
+  backend_checks::check_group_contract(x, layout, group, v);
   const std::int64_t out_rows = layout.total_rows / group;
   bool ok = false;
   Buffer scratch;

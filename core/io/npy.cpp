@@ -5,6 +5,7 @@
 #include <regex>
 
 #include "core/io/file_util.h"
+#include "core/util/assert.h"
 #include "core/util/half.h"
 
 namespace tl {
@@ -16,7 +17,7 @@ std::int64_t NpyArray::size() const {
 }
 
 double NpyArray::at(std::initializer_list<std::int64_t> index) const {
-  assert(index.size() == shape.size() && "NpyArray::at: wrong number of indices");
+  TL_DEBUG_ASSERT(index.size() == shape.size(), "NpyArray::at: wrong number of indices");
   std::int64_t off = 0;
   std::size_t k = 0;
   for (auto i : index) off = off * shape[k++] + i;

@@ -1,6 +1,6 @@
 #include "core/lens/operator.h"
 
-#include <cassert>
+#include "core/util/assert.h"
 
 namespace tl::lens {
 
@@ -260,7 +260,7 @@ MatD apply_steps_reference(const std::vector<TokenStep>& steps, const MatD& x, b
     if (st.residual) {
       s += z * st.w_out;
     } else {
-      assert(st.w_out.size() == 0);
+      TL_ASSERT(st.w_out.size() == 0, "apply_steps: a non-residual step has an output matrix");
       s = std::move(z);
     }
     if (add_bias && st.bias.size()) s += st.bias;

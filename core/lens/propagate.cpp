@@ -1,7 +1,8 @@
 #include "core/lens/propagate.h"
 
-#include <cassert>
 #include <utility>
+
+#include "core/util/assert.h"
 
 namespace tl::lens {
 
@@ -131,7 +132,7 @@ Status Propagator::forward_step(const DeviceStep& st, StreamState& s) {
     be.gemm_per_token(*s.x, s.layout, *st.k_stack, false, *scratch(s).y, false);
     swap_with_scratch(s);
   } else if (st.residual) {
-    assert(st.w_in && st.w_out);
+    TL_ASSERT(st.w_in && st.w_out, "forward_step: a residual step without its two weight matrices");
     if (auto r = ensure_workspace(s, st.width); !r) return r;
     BackendBuffer& z = *scratch(s).z;
     be.gemm(*s.x, *st.w_in, false, z, false);

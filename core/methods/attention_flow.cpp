@@ -1,16 +1,19 @@
 #include "core/methods/attention_flow.h"
 
 #include <algorithm>
-#include <cassert>
 #include <limits>
 #include <queue>
+
+#include "core/util/assert.h"
 
 namespace tl::methods {
 
 FlowNetwork::FlowNetwork(int nodes) : adjacency_(size_t(nodes)), level_(size_t(nodes)), next_arc_(size_t(nodes)) {}
 
 int FlowNetwork::add_edge(int from, int to, double capacity) {
-  assert(from >= 0 && from < num_nodes() && to >= 0 && to < num_nodes() && capacity >= 0);
+  TL_DEBUG_ASSERT(from >= 0 && from < num_nodes() && to >= 0 && to < num_nodes(),
+                  "FlowNetwork::add_edge: node outside the network");
+  TL_DEBUG_ASSERT(capacity >= 0, "FlowNetwork::add_edge: negative capacity");
   const int id = num_edges();
   adjacency_[size_t(from)].push_back(int(edges_.size()));
   edges_.push_back({to, capacity, 0.0});
@@ -68,13 +71,13 @@ double FlowNetwork::max_flow(int source, int sink) {
 }
 
 FlowNetwork layered_attention_network(const std::vector<Eigen::MatrixXd>& capacities) {
-  assert(!capacities.empty());
+  TL_ASSERT(!capacities.empty(), "layered_attention_network: no layers");
   const int n = int(capacities.front().rows());
   const int levels = int(capacities.size()) + 1;
   FlowNetwork net(levels * n);
   for (int k = 1; k < levels; ++k) {
     const Eigen::MatrixXd& c = capacities[size_t(k - 1)];
-    assert(c.rows() == n && c.cols() == n && "attention_flow: every layer must be N x N");
+    TL_ASSERT(c.rows() == n && c.cols() == n, "attention_flow: every layer must be N x N");
     for (int i = 0; i < n; ++i) {
       for (int j = 0; j < n; ++j) {
         if (c(i, j) > 0) net.add_edge(k * n + i, (k - 1) * n + j, c(i, j));

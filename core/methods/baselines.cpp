@@ -1,29 +1,31 @@
 #include "core/methods/baselines.h"
 
 #include <Eigen/SVD>
-#include <cassert>
 #include <limits>
+
+#include "core/util/assert.h"
 
 namespace tl::methods {
 
 using Eigen::MatrixXd;
 
 MatrixXd rollout_product(const std::vector<MatrixXd>& per_layer) {
-  assert(!per_layer.empty());
+  TL_ASSERT(!per_layer.empty(), "rollout_product: no layers");
   MatrixXd r = per_layer.front();
   for (size_t k = 1; k < per_layer.size(); ++k) r = per_layer[k] * r;
   return r;
 }
 
 MatrixXd gradient_weighted_attention(const std::vector<MatrixXd>& attention, const std::vector<MatrixXd>& gradients) {
-  assert(!attention.empty() && attention.size() == gradients.size());
+  TL_ASSERT(!attention.empty() && attention.size() == gradients.size(),
+            "gradient_weighted_attention: no heads, or not one gradient per attention map");
   MatrixXd mean = MatrixXd::Zero(attention.front().rows(), attention.front().cols());
   for (size_t h = 0; h < attention.size(); ++h) mean += gradients[h].cwiseProduct(attention[h]).cwiseMax(0.0);
   return mean / double(attention.size());
 }
 
 MatrixXd gradient_weighted_rollout(const std::vector<MatrixXd>& per_layer) {
-  assert(!per_layer.empty());
+  TL_ASSERT(!per_layer.empty(), "gradient_weighted_rollout: no layers");
   MatrixXd r = MatrixXd::Identity(per_layer.front().rows(), per_layer.front().cols());
   for (const MatrixXd& a : per_layer) r += a * r;
   return r;

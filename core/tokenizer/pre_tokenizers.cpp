@@ -1,6 +1,6 @@
 #include "core/tokenizer/pre_tokenizers.h"
 
-#include <cassert>
+#include "core/util/assert.h"
 
 namespace tl::tok {
 
@@ -15,7 +15,7 @@ const Regex& gpt2_split_regex() {
   static const Regex re = [] {
     auto r = Regex::compile(R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^)" TL_TOK_WS
                             R"(\p{L}\p{N}]+|[)" TL_TOK_WS R"(]+(?![^)" TL_TOK_WS R"(])|[)" TL_TOK_WS R"(]+)");
-    assert(r.ok() && "GPT-2 split regex must compile");
+    TL_ASSERT(r.ok(), "GPT-2 split regex must compile");
     return std::move(r.value());
   }();
   return re;
@@ -27,7 +27,7 @@ const Regex& word_or_symbols_regex() {
     auto r = Regex::compile(
         R"([\p{L}\p{M}\p{Nd}\p{Nl}\p{Pc}\x{200C}\x{200D}]+|[^\p{L}\p{M}\p{Nd}\p{Nl}\p{Pc}\x{200C}\x{200D})" TL_TOK_WS
         R"(]+)");
-    assert(r.ok() && "word regex must compile");
+    TL_ASSERT(r.ok(), "word regex must compile");
     return std::move(r.value());
   }();
   return re;

@@ -1,7 +1,6 @@
 #include "core/util/rank_correlation.h"
 
 #include <algorithm>
-#include <cassert>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -10,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/util/assert.h"
+
 namespace tl {
 namespace {
 
@@ -17,7 +18,7 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 // The finite pairs of (x, y).
 std::vector<std::pair<double, double>> finite_pairs(std::span<const double> x, std::span<const double> y) {
-  assert(x.size() == y.size() && "rank correlation: samples of different lengths");
+  TL_ASSERT(x.size() == y.size(), "rank correlation: samples of different lengths");
   std::vector<std::pair<double, double>> p;
   p.reserve(x.size());
   for (std::size_t k = 0; k < x.size(); ++k) {

@@ -2,11 +2,12 @@
 // Result<T>: a value or an Error that names the file, the field and the problem.
 // User files are hostile input: loaders return Result instead of throwing, and the UI shows
 // error().message as one line. (std::expected is C++23; this is the small C++20 stand-in.)
-#include <cassert>
 #include <optional>
 #include <string>
 #include <utility>
 #include <variant>
+
+#include "core/util/assert.h"
 
 namespace tl {
 
@@ -23,15 +24,27 @@ class [[nodiscard]] Result {
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
 
-  T& value() & { assert(ok() && "Result::value() on an error"); return std::get<0>(v_); }
-  const T& value() const& { assert(ok() && "Result::value() on an error"); return std::get<0>(v_); }
-  T&& value() && { assert(ok() && "Result::value() on an error"); return std::get<0>(std::move(v_)); }
+  T& value() & {
+    TL_ASSERT(ok(), "Result::value() on an error");
+    return std::get<0>(v_);
+  }
+  const T& value() const& {
+    TL_ASSERT(ok(), "Result::value() on an error");
+    return std::get<0>(v_);
+  }
+  T&& value() && {
+    TL_ASSERT(ok(), "Result::value() on an error");
+    return std::get<0>(std::move(v_));
+  }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
 
-  const Error& error() const { assert(!ok() && "Result::error() on a value"); return std::get<1>(v_); }
+  const Error& error() const {
+    TL_ASSERT(!ok(), "Result::error() on a value");
+    return std::get<1>(v_);
+  }
 
  private:
   std::variant<T, Error> v_;
@@ -45,7 +58,10 @@ class [[nodiscard]] Status {
   static Status Ok() { return {}; }
   bool ok() const { return !err_.has_value(); }
   explicit operator bool() const { return ok(); }
-  const Error& error() const { assert(!ok()); return *err_; }
+  const Error& error() const {
+    TL_ASSERT(!ok(), "Status::error() on an ok status");
+    return *err_;
+  }
 
  private:
   std::optional<Error> err_;
