@@ -101,8 +101,8 @@ int main(int argc, char** argv) {
   }
   if (parser.isSet(scope_opt)) {
     const QString s = parser.value(scope_opt).toLower();
-    if (s == QLatin1String("layer")) context.setScope(tl::Scope::Layer);
-    else if (s == QLatin1String("upto")) context.setScope(tl::Scope::UpTo);
+    if (s == QLatin1String("layer")) context.setScope(tl::Scope::Block);
+    else if (s == QLatin1String("upto")) context.setScope(tl::Scope::Through);
     else if (s == QLatin1String("end-to-end")) context.setScope(tl::Scope::EndToEnd);
     else {
       std::fprintf(stderr, "tensorlens: --scope is layer, upto or end-to-end\n");
@@ -136,7 +136,7 @@ int main(int argc, char** argv) {
       QObject::connect(compare, &tl::app::CompareModelsWindow::bothReady, compare, [compare, file, want_b] {
         // Both slots drawn for the models asked for (slot B starts on the embedded model).
         const auto& b = compare->slotB()->context()->session();
-        if (!b.model || (want_b && b.model->source.rfind("embedded:", 0) == 0)) return;
+        if (!b || (want_b && b->model().source.rfind("embedded:", 0) == 0)) return;
         QTimer::singleShot(400, compare, [compare, file] {
           if (!compare->ready()) return;
           // Show the hover link: the second-to-last token of A (the sentence's last word before

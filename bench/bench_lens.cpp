@@ -30,7 +30,7 @@
 #include "core/backend/cpu_backend.h"
 #include "core/forward/forward.h"
 #include "core/lens/analysis.h"
-#include "core/methods/synthetic_model.h"
+#include "tests/support/synthetic_model.h"
 #include "core/model/model.h"
 
 namespace {

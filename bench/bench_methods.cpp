@@ -22,7 +22,7 @@
 
 #include "core/forward/forward.h"
 #include "core/methods/registry.h"
-#include "core/methods/synthetic_model.h"
+#include "tests/support/synthetic_model.h"
 #include "core/model/model.h"
 #include "core/tokenizer/tokenizer.h"
 
@@ -82,7 +82,7 @@ std::string time_method(const tl::MethodInfo& info, const Subject& subject, doub
   in.tokenizer = subject.tokenizer ? &*subject.tokenizer : nullptr;
   tl::MethodRequest req;
   if (info.per_layer && !info.cumulative) {
-    req.scope = tl::Scope::Layer;
+    req.scope = tl::Scope::Block;
     req.layer = 0;  // every layer (and head)
   }
   BudgetProgress progress(budget);

@@ -113,8 +113,8 @@ int main(int argc, char** argv) {
   std::printf("soak: %d analyses on %s, backend %s, seed %u\n", runs, (*model)->name.c_str(),
               backend->name().c_str(), seed);
 
-  const Step steps[] = {{"tensorlens-in", tl::Scope::EndToEnd, 0},    {"tensorlens", tl::Scope::Layer, 2},
-                        {"rollout", tl::Scope::EndToEnd, 0},          {"attention-mean", tl::Scope::Layer, 3},
+  const Step steps[] = {{"tensorlens-in", tl::Scope::EndToEnd, 0},    {"tensorlens", tl::Scope::Block, 2},
+                        {"rollout", tl::Scope::EndToEnd, 0},          {"attention-mean", tl::Scope::Block, 3},
                         {"input-x-gradient", tl::Scope::EndToEnd, 0}, {"alti", tl::Scope::EndToEnd, 0}};
   std::mt19937 rng(seed);
   const int warmup = std::min(runs, 50);

@@ -2,7 +2,6 @@
 
 #include <cstdio>
 
-#include "core/gpu/vulkan_backend.h"
 
 namespace tl::cli {
 
@@ -14,78 +13,58 @@ void AnalysisOptions::add_to(CLI::App& cmd) {
   l->excludes(t);
   cmd.add_option("--target", target, "explained/Out token: a token string or id (default: each position's prediction)");
   cmd.add_flag("--fp64", fp64, "compute in float64 (the exactness mode)");
-  cmd.add_option("--device", device, "cpu, gpu (best Vulkan device) or a device name/index (default: cpu)");
+  cmd.add_option("--device", device, "auto (a real GPU, else the CPU), cpu, gpu (best Vulkan device) or a device name/index (default: cpu)");
   cmd.add_option("--option", set, "method option key=value (see `methods`), repeatable");
   cmd.add_flag("--quiet", quiet, "no progress or backend line on stderr");
 }
 
 AnalysisSession open_session(const AnalysisOptions& o) {
   AnalysisSession s;
-  s.model = o.model.load_model();
-  s.tokenizer = o.model.load_tokenizer_for(o.input);
-  s.input = prepare_input(o.input, s.tokenizer.get(), *s.model);
-  gpu::BackendRequest& br = s.backend_request;
-  br.prefer_gpu = !o.device.empty() && o.device != "cpu" && !o.fp64;
-  if (br.prefer_gpu && o.device != "gpu") br.device.device = o.device;
-  br.precision = o.fp64 ? Precision::Float64 : Precision::Float32;
-  s.backend = gpu::select_backend(br);
   s.quiet = o.quiet;
-  if (!o.quiet && !o.device.empty()) std::fprintf(stderr, "%s\n", s.backend.note.c_str());
-  s.run_forward(o.fp64 ? Precision::Float64 : Precision::Float32);
+  s.session = o.model.open_session(o.input, o.device, o.fp64 ? Precision::Float64 : Precision::Float32);
+  s.analysis = analyse_input(*s.session, o.input);
+  if (!o.quiet && o.device != "cpu") std::fprintf(stderr, "%s\n", s.session->device().note().c_str());
   return s;
 }
 
-void AnalysisSession::run_forward(Precision precision) {
-  if (!backend.gpu) device_weights.reset();  // a failed GPU was replaced by the CPU backend
-  if (backend.gpu && precision == Precision::Float32 && !device_weights) {
-    // Upload once; on failure forward_with_cpu_fallback tries again and reports why.
-    if (auto* vk = dynamic_cast<gpu::VulkanBackend*>(backend.backend.get()))
-      if (auto w = gpu::DeviceWeights::upload(vk->context(), *model); w.ok()) device_weights = *w;
-  }
-  auto run = gpu::forward_with_cpu_fallback(backend, *model, input.forward, ForwardOptions{precision},
-                                            device_weights.get());
-  if (!run) throw CliError(run.error().message);
-  trace = std::move(run->trace);
-  if (!quiet && backend.gpu && !run->on_device) std::fprintf(stderr, "%s\n", run->note.c_str());
+void AnalysisSession::analyse(const InputOptions& input) { analysis = analyse_input(*session, input); }
+
+void AnalysisSession::say_device_change(const std::string& before) const {
+  const std::string now = session->device().note();
+  if (!quiet && now != before) std::fprintf(stderr, "%s\n", now.c_str());
 }
 
 Result<MethodOutput> AnalysisSession::compute(std::string_view method, const MethodRequest& req, Progress* progress) {
-  const bool was_gpu = backend.gpu;
-  auto result = gpu::run_with_cpu_fallback(backend, backend_request, [&](Backend& b) {
-    MethodInputs in = inputs();
-    in.backend = &b;
-    return compute_method(method, in, req, progress);
-  });
-  if (was_gpu && !backend.gpu && !quiet) std::fprintf(stderr, "%s\n", backend.note.c_str());
+  const std::string before = session->device().note();
+  auto result = session->compute(analysis, method, req, progress);
+  say_device_change(before);
   return result;
 }
 
-MethodInputs AnalysisSession::inputs() const {
-  MethodInputs in;
-  in.model = model.get();
-  in.trace = &trace;
-  in.input = input.forward;
-  in.tokenizer = tokenizer.get();
-  in.text = input.text;
-  in.backend = backend.backend.get();
-  return in;
+Result<LayerSeries> AnalysisSession::series(std::string_view method, Scope scope, const MethodRequest& base,
+                                            Progress* progress) {
+  const std::string before = session->device().note();
+  auto result = session->series(analysis, method, scope, base, progress);
+  say_device_change(before);
+  return result;
 }
 
 MethodRequest AnalysisSession::request(const AnalysisOptions& o) const {
   MethodRequest r;
-  const int L = model->spec.num_layers;
+  const int L = model().spec.num_layers;
   if (o.layer) {
     if (*o.layer < 1 || *o.layer > L)
       throw CliError("--layer " + std::to_string(*o.layer) + " is outside 1.." + std::to_string(L));
-    r.scope = Scope::Layer;
+    r.scope = Scope::Block;
     r.layer = *o.layer;
   } else if (o.through) {
     if (*o.through < 1 || *o.through > L)
       throw CliError("--through " + std::to_string(*o.through) + " is outside 1.." + std::to_string(L));
-    r.scope = Scope::UpTo;
+    r.scope = Scope::Through;
     r.layer = *o.through;
   }
   if (!o.target.empty()) {
+    const Tokenizer* tokenizer = session->tokenizer();
     if (auto id = tokenizer ? tokenizer->token_to_id(o.target) : std::nullopt) {
       r.target_token = *id;
     } else {
@@ -101,11 +80,10 @@ MethodRequest AnalysisSession::request(const AnalysisOptions& o) const {
         r.target_token = e.ids.front();
       }
     }
-    if (r.target_token < 0 || r.target_token >= model->spec.vocab_size)
+    if (r.target_token < 0 || r.target_token >= model().spec.vocab_size)
       throw CliError("--target " + std::to_string(r.target_token) + " is outside the vocabulary (0.." +
-                     std::to_string(model->spec.vocab_size - 1) + ")");
+                     std::to_string(model().spec.vocab_size - 1) + ")");
   }
-  if (o.fp64) r.options["precision"] = "float64";
   for (const std::string& kv : o.set) {
     auto eq = kv.find('=');
     if (eq == std::string::npos) throw CliError("--option '" + kv + "' is not key=value");

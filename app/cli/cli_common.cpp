@@ -20,11 +20,13 @@ Tokenizer ModelOption::load_tokenizer() const {
   return std::move(t).value();
 }
 
-std::unique_ptr<Tokenizer> ModelOption::load_tokenizer_for(const InputOptions& in) const {
-  auto t = is_embedded() ? Tokenizer::embedded() : Tokenizer::from_dir(dir);
-  if (t) return std::make_unique<Tokenizer>(std::move(t).value());
-  if (!in.ids.empty()) return nullptr;
-  throw CliError(t.error().message);
+engine::SessionPtr ModelOption::open_session(const InputOptions& in, const std::string& device,
+                                             Precision precision) const {
+  auto dev = std::make_shared<engine::Device>(device, precision);
+  auto s = is_embedded() ? engine::Session::open_embedded(dev)
+                         : engine::Session::open_folder(dir, dev, /*tokenizer_optional=*/!in.ids.empty());
+  if (!s) throw CliError(s.error().message);
+  return *s;
 }
 
 void InputOptions::add_to(CLI::App& cmd) {
@@ -66,40 +68,35 @@ std::vector<int> parse_int_list(const std::string& s) {
   return out;
 }
 
-PreparedInput prepare_input(const InputOptions& in, const Tokenizer* tok, const Model& model) {
-  PreparedInput p;
+engine::Analysis analyse_input(const engine::Session& session, const InputOptions& in) {
+  const Tokenizer* tok = session.tokenizer();
+  Result<engine::Analysis> a = make_error("");
   if (!in.ids.empty()) {
-    p.forward.ids = in.ids;
-    p.forward.token_types = in.token_types;
     if (!in.token_types.empty() && in.token_types.size() != in.ids.size())
       throw CliError("--token-types has " + std::to_string(in.token_types.size()) + " entries, --ids has " +
                      std::to_string(in.ids.size()));
+    ForwardInput forward;
+    forward.ids = in.ids;
+    forward.token_types = in.token_types;
+    Encoding encoding;
     for (int id : in.ids) {
-      p.encoding.ids.push_back(id);
-      p.encoding.tokens.push_back(tok ? tok->id_to_token(id) : "#" + std::to_string(id));
-      p.encoding.spans.push_back({0, 0});
-      p.encoding.sequence.push_back(0);
-      p.encoding.type_ids.push_back(0);
-      p.encoding.special.push_back(tok && tok->is_special(id));
+      encoding.ids.push_back(id);
+      encoding.tokens.push_back(tok ? tok->id_to_token(id) : "#" + std::to_string(id));
+      encoding.spans.push_back({0, 0});
+      encoding.sequence.push_back(0);
+      encoding.type_ids.push_back(0);
+      encoding.special.push_back(tok && tok->is_special(id));
     }
+    a = session.analyse("", std::move(encoding), std::move(forward));
   } else {
-    p.text = in.text;
-    p.encoding = in.text_pair ? tok->encode_pair(in.text, *in.text_pair) : tok->encode(in.text);
-    if (in.text_pair) p.text += "\n" + *in.text_pair;
-    p.forward.ids = p.encoding.ids;
-    if (model.spec.type_vocab_size > 1) p.forward.token_types = p.encoding.type_ids;
+    if (in.text.empty()) throw CliError("the input has no tokens (give --text or --ids)");
+    auto encoding = in.text_pair ? session.encode(in.text, std::string_view(*in.text_pair)) : session.encode(in.text);
+    if (!encoding) throw CliError(encoding.error().message);
+    if (encoding->ids.empty()) throw CliError("the input has no tokens (give --text or --ids)");
+    a = session.analyse(in.text_pair ? in.text + "\n" + *in.text_pair : in.text, std::move(encoding.value()));
   }
-  if (p.forward.ids.empty()) throw CliError("the input has no tokens (give --text or --ids)");
-  for (int id : p.forward.ids) p.labels.push_back(tok ? tok->display_token(id) : "#" + std::to_string(id));
-  return p;
-}
-
-Trace run_forward(const Model& model, const PreparedInput& in, Precision precision) {
-  ForwardOptions opt;
-  opt.precision = precision;
-  auto t = forward(model, in.forward, opt);
-  if (!t) throw CliError(t.error().message);
-  return std::move(t).value();
+  if (!a) throw CliError(a.error().message);
+  return std::move(a.value());
 }
 
 }  // namespace tl::cli

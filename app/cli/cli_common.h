@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/engine/session.h"
 #include "core/forward/forward.h"
 #include "core/model/model.h"
 #include "core/tokenizer/tokenizer.h"
@@ -26,8 +27,11 @@ struct ModelOption {
   bool is_embedded() const { return dir.empty(); }
   std::shared_ptr<const Model> load_model() const;   // throws CliError
   Tokenizer load_tokenizer() const;                  // throws CliError
-  // For inputs given as --ids a folder without tokenizer files is fine: nullptr then (labels "#id").
-  std::unique_ptr<Tokenizer> load_tokenizer_for(const struct InputOptions& in) const;
+  // The engine session of this model on `device` ("cpu", "auto", "gpu" or a selector; the policy
+  // of core/engine/device_policy.h). For inputs given as --ids a folder without tokenizer files is
+  // fine (labels "#id"). Throws CliError.
+  engine::SessionPtr open_session(const struct InputOptions& in, const std::string& device = "cpu",
+                                  Precision precision = Precision::Float32) const;
 };
 
 // --text T [--text-pair T2] | --ids 1,2,3 [--token-types 0,0,1]
@@ -39,17 +43,10 @@ struct InputOptions {
   void add_to(CLI::App& cmd);
 };
 
-// The tokenized (or given) input, ready for forward().
-struct PreparedInput {
-  ForwardInput forward;
-  Encoding encoding;       // token strings and spans (synthesised from ids for --ids)
-  std::string text;        // for provenance ("" for --ids)
-  std::vector<std::string> labels;  // display labels per token
-};
-
-// `tok` may be null for --ids input.
-PreparedInput prepare_input(const InputOptions& in, const Tokenizer* tok, const Model& model);
-Trace run_forward(const Model& model, const PreparedInput& in, Precision precision = Precision::Float32);
+// The input analysed by the session: tokenized under the engine's budgets (--text, --text-pair), or
+// the given ids with a synthesised encoding (--ids, --token-types); then the forward pass on the
+// session's device. Throws CliError (no tokens, budgets, forward errors).
+engine::Analysis analyse_input(const engine::Session& session, const InputOptions& in);
 
 // Escapes control characters for one-line display.
 std::string printable(const std::string& s);

@@ -60,8 +60,8 @@ void write_outputs(const std::filesystem::path& out, const std::vector<Map>& map
   }
   if (ext == ".json") {
     nlohmann::ordered_json j;
-    j["tokens"] = s.input.labels;
-    j["ids"] = s.input.forward.ids;
+    j["tokens"] = s.analysis.labels;
+    j["ids"] = s.analysis.input.ids;
     nlohmann::json arr = nlohmann::json::array();
     for (const Map& m : maps) {
       nlohmann::json mj;
@@ -77,7 +77,7 @@ void write_outputs(const std::filesystem::path& out, const std::vector<Map>& map
       arr.push_back(mj);
     }
     j["maps"] = arr;
-    j["backend"] = s.backend.backend->name();
+    j["backend"] = s.session->device().note();
     auto st = write_text_atomic(out, j.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
     if (!st) throw CliError(st.error().message);
     return;
@@ -110,8 +110,8 @@ void register_analyze(CLI::App& app) {
     if (!r) throw CliError(r.error().message);
     if (r->maps.empty()) throw CliError(opts->method + " produced no map");
     for (Map& m : r->maps) {
-      if (m.provenance.model.empty()) m.provenance.model = s.model->name + " (" + s.model->source + ")";
-      if (m.provenance.text.empty()) m.provenance.text = s.input.text;
+      if (m.provenance.model.empty()) m.provenance.model = s.model_label();
+      if (m.provenance.text.empty()) m.provenance.text = s.analysis.text;
       if (m.provenance.method.empty()) m.provenance.method = opts->method;
     }
     write_outputs(opts->out, r->maps, s);
@@ -138,16 +138,18 @@ void register_block(CLI::App& app) {
     std::vector<int> p = parse_int_list(opts->pair);
     if (p.size() != 2) throw CliError("--pair needs two indices i,j");
     AnalysisSession s = open_session(opts->a);
-    const int N = s.trace.num_tokens();
+    const int N = s.analysis.trace->num_tokens();
     if (p[0] < 0 || p[0] >= N || p[1] < 0 || p[1] >= N)
       throw CliError("--pair " + opts->pair + " is outside 0.." + std::to_string(N - 1));
-    MethodRequest req = s.request(opts->a);
-    req.pair = std::make_pair(p[0], p[1]);
+    const MethodRequest req = s.request(opts->a);
+    engine::MapChoice scope;
+    scope.scope = req.scope;
+    scope.block = req.layer;
+    scope.options = req.options;
     TerminalProgress progress(opts->a.quiet);
-    Result<MethodOutput> r = s.compute(opts->true_jacobian ? "jacobian" : "tensorlens", req, &progress);
+    Result<Map> r = s.session->pair_block(s.analysis, p[0], p[1], opts->true_jacobian, scope, &progress);
     if (!r) throw CliError(r.error().message);
-    if (!r->block) throw CliError("no block was produced");
-    const MatD& b = *r->block;
+    const MatD& b = r->values;
     std::vector<std::int64_t> shape{b.rows(), b.cols()};
     std::vector<double> data;
     for (int i = 0; i < b.rows(); ++i)

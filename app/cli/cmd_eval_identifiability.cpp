@@ -25,13 +25,14 @@ void register_eval_identifiability(CLI::App& eval) {
   cmd->add_option("--plot", o->plot, "also draw the shares as PNG");
   cmd->add_flag("--quiet", o->quiet, "no progress on stderr");
   cmd->callback([o] {
-    auto model = o->model.load_model();
-    Tokenizer tok = o->model.load_tokenizer();
+    const engine::SessionPtr session = o->model.open_session({});
+    const Model* model = &session->model();
+    const Tokenizer& tok = *session->tokenizer();
     const std::vector<eval::EvalExample> examples = o->sentences.load(*model, tok);
     Result<eval::IdentifiabilityReport> report = Error{};
     {
       TerminalProgress progress(o->quiet);
-      report = eval::run_identifiability(*model, &tok, examples, &progress);
+      report = session->evaluate_identifiability(examples, &progress);
     }
     if (!report) throw CliError(report.error().message);
     const std::string md = eval::to_markdown(*report);

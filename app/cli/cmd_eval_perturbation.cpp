@@ -70,8 +70,9 @@ void register_eval_perturbation(CLI::App& eval) {
   cmd->add_option("--option", o->options, "method option method:key=value, repeatable (e.g. integrated-gradients:steps=16)");
   cmd->add_flag("--quiet", o->quiet, "no progress on stderr");
   cmd->callback([o] {
-    auto model = o->model.load_model();
-    Tokenizer tok = o->model.load_tokenizer();
+    const engine::SessionPtr session = o->model.open_session({});
+    const Model* model = &session->model();
+    const Tokenizer& tok = *session->tokenizer();
     const std::vector<eval::EvalExample> examples = o->sentences.load(*model, tok);
     o->p.methods = method_list(o->methods);
     for (const std::string& spec : o->options) add_method_option(o->p.method_options, spec);
@@ -91,7 +92,7 @@ void register_eval_perturbation(CLI::App& eval) {
     Result<eval::PerturbationReport> report = Error{};
     {
       TerminalProgress progress(o->quiet);
-      report = eval::run_perturbation(*model, &tok, examples, o->p, &progress);
+      report = session->evaluate_perturbation(examples, o->p, &progress);
     }
     if (!report) throw CliError(report.error().message);
     write_report_text(o->out, eval::to_json(*report).dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");

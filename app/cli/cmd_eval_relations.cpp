@@ -26,15 +26,16 @@ void register_eval_relations(CLI::App& eval) {
   cmd->add_option("--markdown", o->markdown, "also write the table as Markdown");
   cmd->add_flag("--quiet", o->quiet, "no progress on stderr");
   cmd->callback([o] {
-    auto model = o->model.load_model();
-    Tokenizer tok = o->model.load_tokenizer();
+    const engine::SessionPtr session = o->model.open_session({});
+    const Model* model = &session->model();
+    const Tokenizer& tok = *session->tokenizer();
     auto relations = eval::read_relations_file(o->relations);
     if (!relations) throw CliError(relations.error().message);
     o->r.layers = o->layers;
     Result<eval::RelationReport> report = Error{};
     {
       TerminalProgress progress(o->quiet);
-      report = eval::run_relations(*model, tok, *relations, o->r, &progress);
+      report = session->evaluate_relations(*relations, o->r, &progress);
     }
     if (!report) throw CliError(report.error().message);
     const std::string md = eval::to_markdown(*report);

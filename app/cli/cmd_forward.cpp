@@ -34,10 +34,11 @@ void register_forward(CLI::App& app) {
   cmd->add_option("--dump", opts->dump, "output folder (created if missing)")->required();
   cmd->add_flag("--fp64", opts->fp64, "compute in float64 and write float64 arrays");
   cmd->callback([opts] {
-    auto model = opts->model.load_model();
-    std::unique_ptr<Tokenizer> tok = opts->model.load_tokenizer_for(opts->input);
-    PreparedInput in = prepare_input(opts->input, tok.get(), *model);
-    Trace trace = run_forward(*model, in, opts->fp64 ? Precision::Float64 : Precision::Float32);
+    engine::SessionPtr session =
+        opts->model.open_session(opts->input, "cpu", opts->fp64 ? Precision::Float64 : Precision::Float32);
+    const engine::Analysis in = analyse_input(*session, opts->input);
+    const Trace& trace = *in.trace;
+    const Model* model = &session->model();
     const NpyType type = opts->fp64 ? NpyType::Float64 : NpyType::Float32;
 
     std::filesystem::path dir(opts->dump);
@@ -77,7 +78,7 @@ void register_forward(CLI::App& app) {
     nlohmann::json spans = nlohmann::json::array();
     for (auto [b, e] : in.encoding.spans) spans.push_back({b, e});
     tj["spans"] = spans;
-    if (!in.forward.token_types.empty()) tj["token_types"] = in.forward.token_types;
+    if (!in.input.token_types.empty()) tj["token_types"] = in.input.token_types;
     tj["precision"] = opts->fp64 ? "float64" : "float32";
     auto st = write_text_atomic(dir / "tokens.json", tj.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
     if (!st) throw CliError(st.error().message);

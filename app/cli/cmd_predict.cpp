@@ -9,29 +9,6 @@
 
 namespace tl::cli {
 
-namespace {
-
-struct Prediction {
-  int id;
-  double probability;
-};
-
-std::vector<Prediction> top_k(const MatD& logits, int row, int k) {
-  Eigen::VectorXd l = logits.row(row).transpose();
-  const double mx = l.maxCoeff();
-  Eigen::VectorXd p = (l.array() - mx).exp();
-  p /= p.sum();
-  std::vector<int> idx(static_cast<std::size_t>(p.size()));
-  std::iota(idx.begin(), idx.end(), 0);
-  k = std::min<int>(k, static_cast<int>(idx.size()));
-  std::partial_sort(idx.begin(), idx.begin() + k, idx.end(), [&](int a, int b) { return p[a] > p[b]; });
-  std::vector<Prediction> out;
-  for (int i = 0; i < k; ++i) out.push_back({idx[i], p[idx[i]]});
-  return out;
-}
-
-}  // namespace
-
 void register_predict(CLI::App& app) {
   struct Opts {
     ModelOption model;
@@ -46,11 +23,12 @@ void register_predict(CLI::App& app) {
   cmd->add_option("--top", opts->top, "how many candidates")->check(CLI::Range(1, 1000));
   cmd->add_flag("--json", opts->json, "print JSON");
   cmd->callback([opts] {
-    auto model = opts->model.load_model();
-    std::unique_ptr<Tokenizer> tok = opts->model.load_tokenizer_for(opts->input);
-    PreparedInput in = prepare_input(opts->input, tok.get(), *model);
+    engine::SessionPtr session = opts->model.open_session(opts->input);
+    const engine::Analysis in = analyse_input(*session, opts->input);
+    const Tokenizer* tok = session->tokenizer();
+    const Model* model = &session->model();
     auto label = [&](int id) { return tok ? tok->display_token(id) : "#" + std::to_string(id); };
-    Trace trace = run_forward(*model, in);
+    const Trace& trace = *in.trace;
 
     std::vector<int> positions;
     if (model->spec.causal) {
@@ -68,7 +46,7 @@ void register_predict(CLI::App& app) {
       entry["position"] = pos;
       entry["after"] = in.labels[pos];
       nlohmann::json cands = nlohmann::json::array();
-      for (auto& p : top_k(trace.logits, pos, opts->top))
+      for (const engine::Prediction& p : engine::top_predictions(trace.logits, pos, opts->top, tok))
         cands.push_back({{"id", p.id}, {"token", label(p.id)}, {"probability", p.probability}});
       entry["predictions"] = cands;
       out.push_back(entry);

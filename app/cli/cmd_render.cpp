@@ -111,28 +111,28 @@ Map compute_one(AnalysisSession& s, const std::string& method, MethodRequest req
   // A per-head method without --head draws head 0 (one figure, one map).
   if (info->per_head && req.head < 0) req.head = 0;
   // Methods without a cumulative scope draw block 1 (or the --layer/--through block) alone.
-  if (req.scope != Scope::Layer && !info->cumulative) {
-    req.scope = Scope::Layer;
+  if (req.scope != Scope::Block && !info->cumulative) {
+    req.scope = Scope::Block;
     req.layer = std::max(1, req.layer);
   }
-  if (req.scope == Scope::Layer && !info->per_layer)
+  if (req.scope == Scope::Block && !info->per_layer)
     throw CliError(method + " has no per-block map (drop --layer, or use --through)");
   TerminalProgress progress(s.quiet, prefix);
   Result<MethodOutput> r = s.compute(method, req, &progress);
   if (!r) throw CliError(method + ": " + r.error().message);
   if (r->maps.empty()) throw CliError(method + " produced no map");
   Map m = std::move(r->maps.front());
-  if (m.provenance.model.empty()) m.provenance.model = s.model->name + " (" + s.model->source + ")";
-  if (m.provenance.text.empty()) m.provenance.text = s.input.text;
+  if (m.provenance.model.empty()) m.provenance.model = s.model_label();
+  if (m.provenance.text.empty()) m.provenance.text = s.analysis.text;
   if (m.provenance.method.empty()) m.provenance.method = method;
   return m;
 }
 
 render::TokenFlags token_flags(const AnalysisSession& s) {
   render::TokenFlags flags;
-  flags.labels = s.input.labels;
-  flags.special.assign(s.input.encoding.special.begin(), s.input.encoding.special.end());
-  flags.causal = s.model->spec.causal;
+  flags.labels = s.analysis.labels;
+  flags.special.assign(s.analysis.encoding.special.begin(), s.analysis.encoding.special.end());
+  flags.causal = s.model().spec.causal;
   return flags;
 }
 
@@ -194,10 +194,10 @@ void render_every_layer(RenderOptions& o) {
   if (o.a.input.text.empty() && o.a.input.ids.empty()) throw CliError("give --text or --ids");
   const MethodInfo* info = find_method(o.method);
   if (!info) throw CliError("unknown method '" + o.method + "' (see `tensorlens-cli methods`)");
-  const Scope scope = o.cumulative ? Scope::UpTo : Scope::Layer;
-  if (scope == Scope::Layer && !info->per_layer)
+  const Scope scope = o.cumulative ? Scope::Through : Scope::Block;
+  if (scope == Scope::Block && !info->per_layer)
     throw CliError(o.method + " has no map of a block alone" + (info->cumulative ? " (try --cumulative)" : ""));
-  if (scope == Scope::UpTo && !info->cumulative) throw CliError(o.method + " has no cumulative map (drop --cumulative)");
+  if (scope == Scope::Through && !info->cumulative) throw CliError(o.method + " has no cumulative map (drop --cumulative)");
   render::LayerSeriesExport series;
   series.method = o.method;
   series.cumulative = o.cumulative;
@@ -207,7 +207,7 @@ void render_every_layer(RenderOptions& o) {
 
   OffscreenGui gui;
   AnalysisSession s = open_session(o.a);
-  series.num_layers = s.model->spec.num_layers;
+  series.num_layers = s.model().spec.num_layers;
   // Refuse before the computation when a file of the series is there (the export checks again,
   // including the end-to-end map that the TensorLens engine adds).
   if (!o.force) {
@@ -216,20 +216,20 @@ void render_every_layer(RenderOptions& o) {
     series.blocks.clear();
   }
   MethodRequest base = s.request(o.a);
-  base.head = o.head;
+  base.head = std::max(0, o.head);  // a per-head method draws one head per block (default 0)
   TerminalProgress progress(s.quiet, "");
-  Result<LayerSeries> computed = compute_layer_series(o.method, s.inputs(), scope, base, &progress);
+  Result<LayerSeries> computed = s.series(o.method, scope, base, &progress);
   if (!computed) throw CliError(computed.error().message);
   const render::TokenFlags flags = token_flags(s);
   for (Map& m : computed->maps) {
-    if (m.provenance.model.empty()) m.provenance.model = s.model->name + " (" + s.model->source + ")";
-    if (m.provenance.text.empty()) m.provenance.text = s.input.text;
+    if (m.provenance.model.empty()) m.provenance.model = s.model_label();
+    if (m.provenance.text.empty()) m.provenance.text = s.analysis.text;
     if (m.provenance.method.empty()) m.provenance.method = o.method;
     series.special.push_back(render::special_tokens_for(m, flags));
     series.maps.push_back(std::make_shared<const Map>(std::move(m)));
   }
   series.blocks = computed->blocks;
-  series.provenance = {{"command", "tensorlens-cli render --every-layer"}, {"sentence_tokens", s.input.labels}};
+  series.provenance = {{"command", "tensorlens-cli render --every-layer"}, {"sentence_tokens", s.analysis.labels}};
   if (info->per_head) series.provenance["head"] = std::max(0, o.head);
   if (Status st = render::export_layer_series(o.out_dir, series, options, &progress); !st) throw CliError(st.error().message);
   if (!o.a.quiet)
@@ -285,8 +285,7 @@ void render_batch(RenderOptions& o) {
     if (k > 0) {
       InputOptions in = o.a.input;
       in.text = sentences[k];
-      s.input = prepare_input(in, s.tokenizer.get(), *s.model);
-      s.run_forward(o.a.fp64 ? Precision::Float64 : Precision::Float32);
+      s.analyse(in);
     }
     AnalysisOptions a = o.a;
     a.input.text = sentences[k];

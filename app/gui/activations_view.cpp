@@ -23,7 +23,7 @@ Map hidden_norm_map(const Analysis& analysis) {
   m.row_labels = analysis.labels;
   m.col_labels.push_back("emb");
   for (int l = 1; l <= layers; ++l) m.col_labels.push_back(std::to_string(l));
-  m.provenance.text = analysis.text.toStdString();
+  m.provenance.text = analysis.text;
   m.provenance.method = "hidden-state norm";
   m.provenance.layers = "embeddings, blocks 1.." + std::to_string(layers);
   return m;

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "app/gui/compute_device.h"
-#include "core/forward/input_limits.h"
+#include "core/engine/device_policy.h"
+#include "render/vulkan_heatmap.h"
 
 namespace tl::app {
 
@@ -17,7 +17,7 @@ const QString kCellsJob = QStringLiteral("cells");
 AppContext::AppContext(QObject* parent)
     : QObject(parent),
       jobs_(new JobQueue(this)),
-      compute_(std::make_shared<ComputeDevice>("auto")),
+      device_(std::make_shared<engine::Device>("auto")),
       scales_(std::make_shared<SharedScales>()) {
   // Readability default: BOS/CLS/SEP attention sinks would otherwise take the whole colour scale.
   style_.hide_special = true;
@@ -34,7 +34,7 @@ AppContext::AppContext(QObject* parent)
 }
 
 AppContext::~AppContext() {
-  // Join the worker before the members its jobs use (the Vulkan renderer) are destroyed.
+  // Join the worker before the members its jobs use are destroyed.
   delete jobs_;
   jobs_ = nullptr;
   disconnect(scales_.get(), nullptr, this, nullptr);
@@ -73,33 +73,32 @@ void AppContext::setBusy(bool busy) {
 
 void AppContext::loadEmbeddedModel() {
   emit progressChanged(0.0, tr("loading the embedded model"));
-  jobs_->post(kModelJob, this, [this](Progress&) -> JobQueue::Continuation {
-    auto session = load_embedded_session();
+  jobs_->post(kModelJob, this, [this, device = device_](Progress&) -> JobQueue::Continuation {
+    auto session = engine::Session::open_embedded(device);
     if (!session) return [this, e = session.error().message] { emit errorOccurred(QString::fromStdString(e)); };
-    return [this, s = std::move(session.value())]() mutable { setSession(std::move(s)); };
+    return [this, s = std::move(session.value())] { setSession(s); };
   });
 }
 
 void AppContext::openModelFolder(const QString& folder) {
   emit progressChanged(0.0, tr("loading %1").arg(folder));
-  jobs_->post(kModelJob, this, [this, folder = folder.toStdString()](Progress&) -> JobQueue::Continuation {
-    auto session = load_session(folder);
+  jobs_->post(kModelJob, this, [this, device = device_, folder = folder.toStdString()](Progress&) -> JobQueue::Continuation {
+    auto session = engine::Session::open_folder(folder, device);
     if (!session) return [this, e = session.error().message] { emit errorOccurred(QString::fromStdString(e)); };
-    return [this, s = std::move(session.value())]() mutable { setSession(std::move(s)); };
+    return [this, s = std::move(session.value())] { setSession(s); };
   });
 }
 
-void AppContext::setSession(ModelSession session) {
-  session_ = std::move(session);
-  session_.compute = compute_;
+void AppContext::setSession(const SessionPtr& session) {
+  session_ = !session || session->device_ptr() == device_ ? session : session->with_device(device_);
   choice_.target_token = -1;  // a vocabulary id means nothing in another model's vocabulary
-  choice_ = normalised(choice_, *session_.model);
+  if (session_) choice_ = normalised(choice_, session_->spec());
   emit modelChanged();
   emit mapChoiceChanged();
   retokenize();
 }
 
-int AppContext::numBlocks() const { return session_.model ? session_.model->spec.num_layers : 0; }
+int AppContext::numBlocks() const { return session_ ? session_->spec().num_layers : 0; }
 
 // ---------------------------------------------------------------- text
 
@@ -114,20 +113,26 @@ void AppContext::retokenize() {
   ++generation_;
   encoding_ = {};
   token_labels_.clear();
-  // Resource limits (core/forward/input_limits.h): an oversized paste is refused with the
-  // estimate in the message before the tokenizer or the forward pass allocate for it.
-  const QByteArray utf8 = text_.toUtf8();
-  Status fits = check_text_size(static_cast<std::size_t>(utf8.size()));
-  if (session_.tokenizer && fits) {
-    encoding_ = session_.tokenizer->encode(std::string_view(utf8.constData(), static_cast<std::size_t>(utf8.size())));
-    for (int id : encoding_.ids) token_labels_.push_back(session_.tokenizer->display_token(id));
+  // The engine's budgets (core/forward/input_limits.h, applied by Session::encode): an oversized
+  // paste is refused with the estimate in the message before the tokenizer or the forward pass
+  // allocate for it.
+  Status fits;
+  if (session_) {
+    const QByteArray utf8 = text_.toUtf8();
+    auto encoded = session_->encode(std::string_view(utf8.constData(), static_cast<std::size_t>(utf8.size())));
+    if (encoded) {
+      encoding_ = std::move(encoded.value());
+      for (int id : encoding_.ids)
+        token_labels_.push_back(session_->tokenizer() ? session_->tokenizer()->display_token(id) : "#" + std::to_string(id));
+    } else {
+      fits = encoded.error();
+    }
   }
-  if (fits && session_.model) fits = check_input_size(session_.model->spec, static_cast<std::int64_t>(encoding_.size()));
   selected_i_ = selected_j_ = -1;
   emit encodingChanged();
   emit selectionChanged();
   if (!fits) emit errorOccurred(QString::fromStdString(fits.error().message));
-  else if (session_.model) postAnalysis();
+  else if (session_) postAnalysis();
 }
 
 void AppContext::postAnalysis() {
@@ -135,7 +140,7 @@ void AppContext::postAnalysis() {
   emit progressChanged(0.0, tr("forward pass (%n tokens)", nullptr, static_cast<int>(encoding_.size())));
   jobs_->post(kAnalysisJob, this,
               [this, generation, session = session_, text = text_, encoding = encoding_](Progress&) -> JobQueue::Continuation {
-                auto result = analyse(session, text, encoding);
+                auto result = session->analyse(text.toStdString(), encoding);
                 if (!result) {
                   return [this, generation, e = result.error().message] {
                     if (generation == generation_) emit errorOccurred(QString::fromStdString(e));
@@ -155,7 +160,7 @@ void AppContext::postAnalysis() {
 
 void AppContext::setChoice(MapChoice choice) {
   // Without a model the wish is kept; setSession() makes it valid for the model.
-  if (hasModel()) choice = normalised(std::move(choice), *session_.model);
+  if (hasModel()) choice = normalised(std::move(choice), session_->spec());
   const bool same = choice.method == choice_.method && choice.scope == choice_.scope && choice.block == choice_.block &&
                     choice.head == choice_.head && choice.target_token == choice_.target_token;
   if (same) return;
@@ -248,22 +253,29 @@ void AppContext::postMap() {
                 };
                 std::shared_ptr<const Map> map;
                 std::optional<render::ValueRange> range;
-                const bool causal = session.model->spec.causal;
-                if (shared) {
-                  auto maps = compute_maps_all_blocks(session, *analysis, choice, &progress);
-                  if (!maps) return fail(maps.error());
+                const bool causal = session->spec().causal;
+                if (shared && choice.scope != Scope::EndToEnd) {
+                  // Every block of the method and scope on one scale: the engine's one series
+                  // (a TensorLens series is one engine run).
+                  const MethodInfo* info = find_method(choice.method);
+                  if (!info) return fail(make_error("unknown method '" + choice.method + "'"));
+                  auto series = session->series(*analysis, choice.method, choice.scope,
+                                                engine::method_request(choice, *info), &progress);
+                  if (!series) return fail(series.error());
                   render::ValueRange all;
-                  const std::size_t index = choice.scope == Scope::EndToEnd ? 0 : static_cast<std::size_t>(choice.block - 1);
-                  for (std::size_t k = 0; k < maps->size(); ++k) {
-                    auto block = std::make_shared<const Map>(std::move(maps.value()[k]));
+                  for (std::size_t k = 0; k < series->maps.size(); ++k) {
+                    if (series->blocks[k] > session->spec().num_layers) continue;  // the end-to-end map
+                    auto block = std::make_shared<const Map>(std::move(series->maps[k]));
                     all = all.united(displayed_range(displayed_map(block, *analysis, style, causal), style));
-                    if (k == index) map = block;
+                    if (series->blocks[k] == choice.block) map = block;
                   }
+                  if (!map) return fail(make_error(choice.method + ": no map for block " + std::to_string(choice.block)));
                   range = all;
                 } else {
-                  auto m = compute_map(session, *analysis, choice, &progress);
+                  auto m = session->compute_map(*analysis, choice, &progress);
                   if (!m) return fail(m.error());
                   map = std::make_shared<const Map>(std::move(m.value()));
+                  if (shared) range = displayed_range(displayed_map(map, *analysis, style, causal), style);
                 }
                 auto special = special_tokens(analysis->encoding, analysis->labels, *map, causal);
                 return [this, generation, map, range, special] {
@@ -278,13 +290,17 @@ void AppContext::postMap() {
 }
 
 void AppContext::setComputeDevice(const QString& choice) {
-  if (choice == computeDevice()) return;
-  compute_ = std::make_shared<ComputeDevice>(choice.toStdString());
-  session_.compute = compute_;
+  if (engine::normalise_device_choice(choice.toStdString()) == device_->choice()) return;
+  {
+    std::lock_guard lock(device_mutex_);
+    device_ = std::make_shared<engine::Device>(choice.toStdString());
+  }
+  vulkan_failed_ = false;
+  if (session_) session_ = session_->with_device(device_);
   if (hasModel()) retokenize();  // analyse again on the new device
 }
 
-QString AppContext::computeDevice() const { return QString::fromStdString(compute_->choice()); }
+QString AppContext::computeDevice() const { return QString::fromStdString(device_->choice()); }
 
 void AppContext::setPreferVulkan(bool prefer) {
   if (prefer == prefer_vulkan_) return;
@@ -302,7 +318,7 @@ void AppContext::postCells() {
   const quint64 generation = generation_;
   jobs_->post(kCellsJob, this,
               [this, generation, map = map_, style = effectiveStyle(), special = special_, analysis = analysis_,
-               prefer = prefer_vulkan_, causal = session_.model && session_.model->spec.causal](Progress&) -> JobQueue::Continuation {
+               prefer = prefer_vulkan_, causal = session_ && session_->spec().causal](Progress&) -> JobQueue::Continuation {
                 // Words as rows/columns: the cells show the grouped map; the context keeps tokens.
                 const DisplayedMap shown = analysis ? displayed_map(map, *analysis, style, causal) : DisplayedMap{map, special, {}};
                 QString vulkan_problem;
@@ -327,22 +343,24 @@ std::shared_ptr<RenderedCells> AppContext::colourCells(std::shared_ptr<const Map
   cells->prepared = render::prepare_heatmap(*map, style, special);
   QString problem;
   if (prefer_vulkan && !vulkan_failed_) {
-    if (!vulkan_) {
-      auto created = render::VulkanHeatmapRenderer::create();
-      if (created) vulkan_ = std::move(created.value());
-      else problem = QString::fromStdString(created.error().message);
+    // Coloured on the session's device, the one that computed the map (none: the CPU draws).
+    std::shared_ptr<engine::Device> device;
+    {
+      std::lock_guard lock(device_mutex_);
+      device = device_;
     }
-    if (vulkan_) {
-      auto image = vulkan_->render(cells->prepared, QSize(map->cols(), map->rows()));
+    device->with_gpu_context([&](const std::shared_ptr<gpu::Context>& ctx) {
+      if (!ctx) return;
+      render::VulkanHeatmapRenderer renderer(ctx);
+      auto image = renderer.render(cells->prepared, QSize(map->cols(), map->rows()));
       if (image) {
         cells->image = std::move(image.value());
-        cells->renderer = QStringLiteral("Vulkan (%1)").arg(QString::fromStdString(vulkan_->device().name));
+        cells->renderer = QStringLiteral("Vulkan (%1)").arg(QString::fromStdString(renderer.device().name));
       } else {
         problem = QString::fromStdString(image.error().message);
-        vulkan_.reset();
       }
-    }
-    vulkan_failed_ = !problem.isEmpty();
+    });
+    if (!problem.isEmpty()) vulkan_failed_ = true;
   }
   if (cells->image.isNull()) {
     cells->image = render::rasterize_cells(cells->prepared);

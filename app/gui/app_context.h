@@ -2,24 +2,28 @@
 // AppContext: the state every panel observes (model session, text, tokenization, the analysis of
 // the text, the chosen block, the heatmap style, the selected pair) and the one place that posts
 // work to the JobQueue. Panels call setters and react to signals; they never talk to each other.
+// Everything is computed by the engine session (core/engine/session.h) on its one device, which
+// also colours the heatmaps (View > Compute device decides both).
 //
 // Flow: setText() tokenizes at once (cheap; chips update while typing), then posts the forward
 // pass ("analysis", latest wins). Its result posts the map job ("map"), which also runs alone when
 // the method, scope, block or shared-scale option changes; a new map or style posts the cells job
 // ("cells": colours the map on the GPU through render/'s Vulkan path, or on the CPU when Vulkan is
 // missing or fails). Results that belong to an older text or model (a generation counter) are
-// dropped. The Vulkan renderer is created and used only inside jobs, on the worker thread.
+// dropped.
 #include <QObject>
 #include <QPoint>
 #include <QString>
+#include <atomic>
 #include <memory>
+#include <mutex>
 #include <optional>
 
-#include "app/gui/analysis.h"
+#include "app/gui/displayed_map.h"
 #include "app/gui/job_queue.h"
 #include "app/gui/shared_scales.h"
+#include "core/engine/device.h"
 #include "render/heatmap.h"
-#include "render/vulkan_heatmap.h"
 
 namespace tl::app {
 
@@ -32,9 +36,10 @@ class AppContext : public QObject {
   // Model. Loading runs on the worker; modelChanged or errorOccurred follows.
   void loadEmbeddedModel();
   void openModelFolder(const QString& folder);
-  void setSession(ModelSession session);  // already loaded (tests)
-  const ModelSession& session() const { return session_; }
-  bool hasModel() const { return session_.model != nullptr; }
+  // An already opened session (tests, the two-model window); it computes on this context's device.
+  void setSession(const SessionPtr& session);
+  const SessionPtr& session() const { return session_; }
+  bool hasModel() const { return session_ != nullptr; }
 
   // Text and its tokenization (immediate).
   void setText(const QString& text);
@@ -81,11 +86,11 @@ class AppContext : public QObject {
   void setPreferVulkan(bool prefer);
   bool preferVulkan() const { return prefer_vulkan_; }
 
-  // Where the forward pass and the heatmap's map are computed (ComputeDevice: "auto", "cpu" or a
-  // device selector); changing it analyses the text again there.
+  // Where everything is computed and coloured (an engine::Device: "auto", "cpu" or a device
+  // selector, core/engine/device_policy.h); changing it analyses the text again there.
   void setComputeDevice(const QString& choice);
   QString computeDevice() const;
-  const std::shared_ptr<ComputeDevice>& compute() const { return compute_; }
+  engine::Device& device() const { return *device_; }
   // Worker thread only (inside jobs): a map coloured under a style, with Vulkan when `prefer_vulkan`
   // and a device works, else by the CPU rasteriser; `vulkan_problem` (may be null) gets why Vulkan
   // was not used. The main heatmap and every analysis view colour their maps here.
@@ -132,7 +137,7 @@ class AppContext : public QObject {
   void sharedRangesChanged();
 
   JobQueue* jobs_;
-  ModelSession session_;
+  SessionPtr session_;
   QString text_;
   Encoding encoding_;
   std::vector<std::string> token_labels_;
@@ -140,10 +145,9 @@ class AppContext : public QObject {
   std::shared_ptr<const Map> map_;
   std::shared_ptr<const RenderedCells> cells_;
   bool prefer_vulkan_ = true;
-  std::shared_ptr<ComputeDevice> compute_;
-  // Worker-thread state of the cells job (never touched on the UI thread).
-  std::unique_ptr<render::VulkanHeatmapRenderer> vulkan_;
-  bool vulkan_failed_ = false;
+  std::shared_ptr<engine::Device> device_;
+  mutable std::mutex device_mutex_;  // guards device_ for colourCells on the worker thread
+  std::atomic<bool> vulkan_failed_{false};  // colouring failed on this device: the CPU draws
   std::shared_ptr<SharedScales> scales_;
   render::SpecialTokens special_;
   render::HeatmapStyle style_;

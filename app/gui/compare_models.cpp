@@ -55,7 +55,7 @@ ModelSlot::ModelSlot(const QString& name, QWidget* parent) : QWidget(parent), co
   // idle notice can arrive after the last result, so both are checked.
   auto reevaluate = [this] {
     const auto a = context_->analysis();
-    const bool now = context_->cells() && a && a->text == context_->text() && !context_->jobs().busy();
+    const bool now = context_->cells() && a && a->text == context_->text().toStdString() && !context_->jobs().busy();
     if (now && !ready_) {
       ready_ = true;
       emit readyChanged();
@@ -71,7 +71,7 @@ ModelSlot::ModelSlot(const QString& name, QWidget* parent) : QWidget(parent), co
 
 // ---------------------------------------------------------------- CompareModelsWindow
 
-CompareModelsWindow::CompareModelsWindow(const ModelSession& a, const QString& text, const MapChoice& choice,
+CompareModelsWindow::CompareModelsWindow(const SessionPtr& a, const QString& text, const MapChoice& choice,
                                          QWidget* parent)
     : QWidget(parent) {
   choice_ = choice;
@@ -91,8 +91,8 @@ CompareModelsWindow::CompareModelsWindow(const ModelSession& a, const QString& t
   }
   method_->setToolTip(tr("The same method in both models"));
   scope_ = new QComboBox(this);
-  scope_->addItem(tr("Block alone"), int(Scope::Layer));
-  scope_->addItem(tr("Blocks 1 to n"), int(Scope::UpTo));
+  scope_->addItem(tr("Block alone"), int(Scope::Block));
+  scope_->addItem(tr("Blocks 1 to n"), int(Scope::Through));
   scope_->addItem(tr("End to end"), int(Scope::EndToEnd));
   block_ = new QSpinBox(this);
   block_->setToolTip(tr("Block of model A; model B shows the block at the same relative depth"));
@@ -174,7 +174,7 @@ CompareModelsWindow::CompareModelsWindow(const ModelSession& a, const QString& t
   }
   connect(shared_scale_, &QCheckBox::toggled, this, &CompareModelsWindow::setSharedScale);
 
-  if (a.model)
+  if (a)
     a_->context()->setSession(a);
   else
     a_->context()->loadEmbeddedModel();
@@ -239,7 +239,7 @@ void CompareModelsWindow::pushChoice(ModelSlot* keep) {
   AppContext* cb = b_->context();
   const bool was_pushing = pushing_;
   pushing_ = true;
-  if (ca->hasModel()) choice_ = normalised(choice_, *ca->session().model);
+  if (ca->hasModel()) choice_ = normalised(choice_, ca->session()->spec());
   for (AppContext* c : {ca, cb}) {
     c->setMethod(QString::fromStdString(choice_.method));
     c->setScope(choice_.scope);
@@ -304,13 +304,13 @@ void CompareModelsWindow::updateCaptions() {
     }
     const MapChoice& m = c->mapChoice();
     QString where = m.scope == Scope::EndToEnd ? tr("end to end")
-                    : m.scope == Scope::Layer  ? tr("block %1 of %2").arg(m.block).arg(c->numBlocks())
+                    : m.scope == Scope::Block  ? tr("block %1 of %2").arg(m.block).arg(c->numBlocks())
                                                : tr("blocks 1..%1 of %2").arg(m.block).arg(c->numBlocks());
     if (s == b_ && m.scope != Scope::EndToEnd && a_->context()->hasModel())
       where += tr(" (same relative depth as A)");
     s->caption()->setText(
         QStringLiteral("%1 \u00b7 %2 \u00b7 %3")
-            .arg(c->session().displayName().toHtmlEscaped(), QString::fromStdString(m.method), where));
+            .arg(QString::fromStdString(c->session()->display_name()).toHtmlEscaped(), QString::fromStdString(m.method), where));
   }
 }
 

@@ -59,7 +59,7 @@ class CompareModelsWindow : public QWidget {
   // Slot A starts with `a` (already loaded, e.g. the main window's model; the embedded model when
   // it has none), slot B with the embedded model; both with `text` and the method/scope/block of
   // `choice` (its target is not carried over: token ids belong to one vocabulary).
-  explicit CompareModelsWindow(const ModelSession& a = {}, const QString& text = {},
+  explicit CompareModelsWindow(const SessionPtr& a = {}, const QString& text = {},
                                const MapChoice& choice = {}, QWidget* parent = nullptr);
 
   ModelSlot* slotA() const { return a_; }

@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "core/lens/propagate.h"  // ProgressSlice
+#include "core/util/progress.h"
 #include "core/util/rank_correlation.h"
 
 namespace tl::app {
@@ -11,12 +11,12 @@ Scope common_scope(const MethodInfo& a, const MethodInfo& b, Scope chosen, bool*
   *ok = true;
   if (scope_supported(a, chosen) && scope_supported(b, chosen)) return chosen;
   if (a.cumulative && b.cumulative) return Scope::EndToEnd;
-  if (a.per_layer && b.per_layer) return Scope::Layer;
+  if (a.per_layer && b.per_layer) return Scope::Block;
   *ok = false;
   return Scope::EndToEnd;
 }
 
-Result<Comparison> compute_comparison(const ModelSession& session, const Analysis& analysis, const std::string& method_a,
+Result<Comparison> compute_comparison(const SessionPtr& session, const Analysis& analysis, const std::string& method_a,
                                       const std::string& method_b, const MapChoice& chosen, bool hide_special,
                                       Progress* progress) {
   const MethodInfo* ia = find_method(method_a);
@@ -30,10 +30,10 @@ Result<Comparison> compute_comparison(const ModelSession& session, const Analysi
 
   MapChoice ca{method_a, out.scope, chosen.block, chosen.head};
   MapChoice cb{method_b, out.scope, chosen.block, chosen.head};
-  lens::ProgressSlice first(progress, 0.0, 0.5), second(progress, 0.5, 1.0);
-  auto ma = compute_map(session, analysis, normalised(ca, *session.model), &first);
+  ProgressSlice first(progress, 0.0, 0.5), second(progress, 0.5, 1.0);
+  auto ma = session->compute_map(analysis, normalised(ca, session->spec()), &first);
   if (!ma) return ma.error();
-  auto mb = compute_map(session, analysis, normalised(cb, *session.model), &second);
+  auto mb = session->compute_map(analysis, normalised(cb, session->spec()), &second);
   if (!mb) return mb.error();
   if (ma->rows() != mb->rows() || ma->cols() != mb->cols()) {
     return make_error(method_a + " gives a " + std::to_string(ma->rows()) + " x " + std::to_string(ma->cols()) + " map and " +
@@ -41,8 +41,8 @@ Result<Comparison> compute_comparison(const ModelSession& session, const Analysi
                       " one: they cannot be compared cell by cell");
   }
   const int rows = ma->rows(), cols = ma->cols();
-  if (hide_special) out.special = special_tokens(analysis.encoding, analysis.labels, *ma, session.model->spec.causal);
-  const bool causal = session.model->spec.causal && rows == cols;
+  if (hide_special) out.special = special_tokens(analysis.encoding, analysis.labels, *ma, session->spec().causal);
+  const bool causal = session->spec().causal && rows == cols;
   auto counted = [&](int i, int j) { return !out.special.row(i) && !out.special.col(j) && !(causal && j > i); };
 
   auto max_abs = [&](const Eigen::MatrixXd& v) {

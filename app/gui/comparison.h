@@ -11,7 +11,7 @@
 #include <memory>
 #include <vector>
 
-#include "app/gui/analysis.h"
+#include "app/gui/displayed_map.h"
 
 namespace tl::app {
 
@@ -35,7 +35,7 @@ struct Comparison {
 Scope common_scope(const MethodInfo& a, const MethodInfo& b, Scope chosen, bool* ok);
 
 // Errors: unknown methods, no common scope, maps of different shapes, errors of the methods.
-Result<Comparison> compute_comparison(const ModelSession& session, const Analysis& analysis, const std::string& method_a,
+Result<Comparison> compute_comparison(const SessionPtr& session, const Analysis& analysis, const std::string& method_a,
                                       const std::string& method_b, const MapChoice& chosen, bool hide_special,
                                       Progress* progress = nullptr);
 

@@ -158,7 +158,7 @@ void ComparisonView::recompute() {
     own.fixed_range.reset();
     render::HeatmapStyle diverging = own;
     diverging.colormap = render::ColormapChoice::Diverging;
-    const bool causal = session.model->spec.causal;
+    const bool causal = session->spec().causal;
     const std::array<render::HeatmapStyle, 3> styles{own, own, diverging};
     const std::array<DisplayedMap, 3> displayed{displayed_map(c->a, *analysis, own, causal), displayed_map(c->b, *analysis, own, causal),
                                                 displayed_map(c->difference, *analysis, diverging, causal)};

@@ -301,7 +301,7 @@ void EvaluationView::run() {
     message_->setText(tr("No model loaded."));
     return;
   }
-  const ModelSession session = context_->session();
+  const SessionPtr session = context_->session();
   const Test test = this->test();
   const std::string input = sentences_->toPlainText().toStdString();
   std::vector<std::string> texts;
@@ -312,7 +312,7 @@ void EvaluationView::run() {
   for (int i = 0; i < methods_->count(); ++i) {
     if (methods_->item(i)->checkState() == Qt::Checked) options.methods.push_back(methods_->item(i)->text().toStdString());
   }
-  options.keep_last_token = keep_last_->isChecked() && session.model->spec.causal;
+  options.keep_last_token = keep_last_->isChecked() && session->spec().causal;
   if (test != Test::Relations && texts.empty()) {
     message_->setText(tr("Type or load at least one sentence."));
     return;
@@ -338,18 +338,18 @@ void EvaluationView::run() {
     if (test == Test::Relations) {
       auto relations = eval::parse_relations(input, "the relations box");
       if (!relations) return fail(relations.error().message);
-      auto report = eval::run_relations(*session.model, *session.tokenizer, relations.value(), {}, &progress);
+      auto report = session->evaluate_relations(relations.value(), {}, &progress);
       if (!report) return fail(report.error().message);
       outcome = std::make_shared<const Outcome>(relations_outcome(report.value()));
     } else {
-      auto examples = eval::make_examples(texts, *session.model, *session.tokenizer);
+      auto examples = eval::make_examples(texts, session->model(), *session->tokenizer());
       if (!examples) return fail(examples.error().message);
       if (test == Test::Identifiability) {
-        auto report = eval::run_identifiability(*session.model, session.tokenizer.get(), examples.value(), &progress);
+        auto report = session->evaluate_identifiability(examples.value(), &progress);
         if (!report) return fail(report.error().message);
         outcome = std::make_shared<const Outcome>(identifiability_outcome(report.value()));
       } else {
-        auto report = eval::run_perturbation(*session.model, session.tokenizer.get(), examples.value(), options, &progress);
+        auto report = session->evaluate_perturbation(examples.value(), options, &progress);
         if (!report) return fail(report.error().message);
         outcome = std::make_shared<const Outcome>(perturbation_outcome(std::move(report.value())));
       }

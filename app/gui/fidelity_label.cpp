@@ -26,7 +26,7 @@ void FidelityLabel::recompute() {
     return;
   }
   context_->jobs().post(QStringLiteral("fidelity"), this,
-                        [this, request, model = context_->session().model, analysis](Progress& progress) -> JobQueue::Continuation {
+                        [this, request, model = context_->session()->model_ptr(), analysis](Progress& progress) -> JobQueue::Continuation {
                           auto f = lens::operator_fidelity(*model, *analysis->trace, lens::GatedFfn::Gate, &progress);
                           return [this, request, f = std::move(f)] {
                             if (request != request_) return;

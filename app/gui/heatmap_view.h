@@ -12,7 +12,7 @@
 #include <QWidget>
 #include <memory>
 
-#include "app/gui/analysis.h"
+#include "app/gui/displayed_map.h"
 
 namespace tl::app {
 

@@ -9,23 +9,13 @@
 #include "app/gui/heatmap_view.h"
 #include "app/gui/item_models.h"
 #include "app/gui/singular_value_plot.h"
-#include "core/lens/propagate.h"  // ProgressSlice
+#include "core/util/progress.h"
 
 namespace tl::app {
 namespace {
 
 constexpr int kDirections = 3;  // decoded singular directions per block
 constexpr int kTopTokens = 6;   // tokens per direction and sign
-
-Result<std::shared_ptr<const Map>> pair_block(const std::string& method, const MethodInputs& inputs, const MethodRequest& req,
-                                              const std::string& title, Progress* progress) {
-  auto out = compute_method(method, inputs, req, progress);
-  if (!out) return out.error();
-  if (out->maps.empty() || !out->block) return make_error(method + ": no block for the pair");
-  Map m = std::move(out->maps.front());
-  m.provenance.method = title;
-  return std::make_shared<const Map>(std::move(m));
-}
 
 }  // namespace
 
@@ -36,28 +26,25 @@ std::pair<int, int> jacobian_pair(int selected_i, int selected_j, int prediction
   return {i, std::max(0, i - 1)};
 }
 
-Result<JacobianBlocks> compute_jacobian_blocks(const ModelSession& session, const Analysis& analysis, int i, int j,
+Result<JacobianBlocks> compute_jacobian_blocks(const SessionPtr& session, const Analysis& analysis, int i, int j,
                                                const MapChoice& choice, Progress* progress) {
   if (!analysis.trace) return make_error("no forward pass yet");
   JacobianBlocks out;
   out.i = i;
   out.j = j;
   out.scope = choice.scope;
-  out.block = choice.scope == Scope::EndToEnd ? 0 : std::clamp(choice.block, 1, session.model->spec.num_layers);
-  MethodRequest req;
-  req.scope = out.scope;
-  req.layer = out.block;
-  req.pair = std::make_pair(i, j);
-  const MethodInputs inputs = method_inputs(session, analysis);
-  lens::ProgressSlice first(progress, 0.0, 0.3), second(progress, 0.3, 1.0);
-  auto lens_block = pair_block("tensorlens", inputs, req, "TensorLens block T[i,:,j,:]", &first);
+  out.block = choice.scope == Scope::EndToEnd ? 0 : std::clamp(choice.block, 1, session->spec().num_layers);
+  ProgressSlice first(progress, 0.0, 0.3), second(progress, 0.3, 1.0);
+  auto lens_block = session->pair_block(analysis, i, j, /*true_jacobian=*/false, choice, &first);
   if (!lens_block) return lens_block.error();
-  auto true_block = pair_block("jacobian", inputs, req, "true Jacobian block dh_i/dx_j", &second);
+  auto true_block = session->pair_block(analysis, i, j, /*true_jacobian=*/true, choice, &second);
   if (!true_block) return true_block.error();
-  out.lens_block = lens_block.value();
-  out.true_block = true_block.value();
-  out.lens_spectrum = lens::block_spectrum(*session.model, out.lens_block->values, kDirections, kTopTokens);
-  out.true_spectrum = lens::block_spectrum(*session.model, out.true_block->values, kDirections, kTopTokens);
+  lens_block->provenance.method = "TensorLens block T[i,:,j,:]";
+  true_block->provenance.method = "true Jacobian block dh_i/dx_j";
+  out.lens_block = std::make_shared<const Map>(std::move(lens_block.value()));
+  out.true_block = std::make_shared<const Map>(std::move(true_block.value()));
+  out.lens_spectrum = lens::block_spectrum(session->model(), out.lens_block->values, kDirections, kTopTokens);
+  out.true_spectrum = lens::block_spectrum(session->model(), out.true_block->values, kDirections, kTopTokens);
   const double norm = out.true_block->values.norm();
   out.relative_gap = norm > 0 ? (out.lens_block->values - out.true_block->values).norm() / norm : 0.0;
   return out;
@@ -97,7 +84,7 @@ QString JacobianView::directionsHtml(const JacobianBlocks& b) const {
   auto tokens = [this](const std::vector<std::pair<int, double>>& list) {
     QStringList parts;
     for (const auto& [id, score] : list) {
-      const QString t = context_->session().tokenizer ? chip_text(context_->session().tokenizer->display_token(id))
+      const QString t = context_->session()->tokenizer_ptr() ? chip_text(context_->session()->tokenizer()->display_token(id))
                                                       : QStringLiteral("#%1").arg(id);
       parts << t.toHtmlEscaped();
     }
@@ -132,7 +119,7 @@ void JacobianView::recompute() {
   const bool token_axes = map && map->rows() == n && map->cols() == n;
   const auto [i, j] = jacobian_pair(token_axes ? context_->selectedRow() : -1, token_axes ? context_->selectedCol() : -1,
                                     analysis->prediction_row, n);
-  const MapChoice choice = normalised(context_->mapChoice(), *context_->session().model);
+  const MapChoice choice = normalised(context_->mapChoice(), context_->session()->spec());
   setMessage(tr("Computing the blocks of pair (%1, %2)\u2026").arg(i).arg(j));
   post([this, session = context_->session(), analysis, i, j, choice, colour = colourer()](Progress& progress) -> std::function<void()> {
     auto result = compute_jacobian_blocks(session, *analysis, i, j, choice, &progress);

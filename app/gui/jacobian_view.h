@@ -29,7 +29,7 @@ struct JacobianBlocks {
 
 // The pair the view shows for a selection (-1: none) and a sentence of n tokens.
 std::pair<int, int> jacobian_pair(int selected_i, int selected_j, int prediction_row, int n);
-Result<JacobianBlocks> compute_jacobian_blocks(const ModelSession& session, const Analysis& analysis, int i, int j,
+Result<JacobianBlocks> compute_jacobian_blocks(const SessionPtr& session, const Analysis& analysis, int i, int j,
                                                const MapChoice& choice, Progress* progress = nullptr);
 
 class JacobianView : public AnalysisView {

@@ -2,14 +2,14 @@
 
 #include <QVBoxLayout>
 
-#include "core/lens/propagate.h"  // ProgressSlice
+#include "core/util/progress.h"
 
 namespace tl::app {
 namespace {
 
 QString tile_label(Scope scope, int block, int head, int layers) {
   QString s = block > layers ? QObject::tr("end to end")
-              : scope == Scope::UpTo && block > 1 ? QObject::tr("blocks 1..%1").arg(block)
+              : scope == Scope::Through && block > 1 ? QObject::tr("blocks 1..%1").arg(block)
                                                   : QObject::tr("block %1").arg(block);
   if (head >= 0) s += QObject::tr(" \u00b7 head %1").arg(head);
   return s;
@@ -18,7 +18,7 @@ QString tile_label(Scope scope, int block, int head, int layers) {
 // For narrow tiles: "B3 H2", "1..3", "end".
 QString short_tile_label(Scope scope, int block, int head, int layers) {
   if (block > layers) return QObject::tr("end");
-  QString s = scope == Scope::UpTo && block > 1 ? QStringLiteral("1..%1").arg(block) : QStringLiteral("B%1").arg(block);
+  QString s = scope == Scope::Through && block > 1 ? QStringLiteral("1..%1").arg(block) : QStringLiteral("B%1").arg(block);
   if (head >= 0) s += QStringLiteral(" H%1").arg(head);
   return s;
 }
@@ -31,13 +31,13 @@ bool same_style(const render::HeatmapStyle& a, const render::HeatmapStyle& b) {
 }  // namespace
 
 Scope layerwise_scope(const MethodInfo& info, Scope chosen) {
-  if (chosen == Scope::Layer && info.per_layer) return Scope::Layer;
-  if (info.cumulative && !info.explains_prediction && info.name != "logit-lens") return Scope::UpTo;
-  if (info.per_layer) return Scope::Layer;
+  if (chosen == Scope::Block && info.per_layer) return Scope::Block;
+  if (info.cumulative && !info.explains_prediction && info.attribution) return Scope::Through;
+  if (info.per_layer) return Scope::Block;
   return Scope::EndToEnd;
 }
 
-Result<LayerTiles> compute_layer_tiles(const ModelSession& session, const Analysis& analysis, const MapChoice& choice,
+Result<LayerTiles> compute_layer_tiles(const SessionPtr& session, const Analysis& analysis, const MapChoice& choice,
                                        const render::HeatmapStyle& style, const CellColourer& colour,
                                        Progress* progress) {
   const MethodInfo* info = find_method(choice.method);
@@ -49,35 +49,19 @@ Result<LayerTiles> compute_layer_tiles(const ModelSession& session, const Analys
   if (out.scope == Scope::EndToEnd) {
     return make_error(choice.method + " explains the model's final output only: it has no layer-wise maps");
   }
-  const int layers = session.model->spec.num_layers;
-  const int heads = session.model->spec.num_heads;
-  const MethodInputs inputs = method_inputs(session, analysis);
+  const int layers = session->spec().num_layers;
+  const int heads = session->spec().num_heads;
+  // The one every-block loop (engine::Session::series): a TensorLens series is one engine run,
+  // plus the end-to-end map after the final norm where the family has one; per-head methods give
+  // every head of every block.
   MethodRequest req;
-  req.scope = out.scope;
   req.head = info->per_head ? -1 : 0;
-  std::vector<Map> maps;
-  if (info->needs & kNeedsLensEngine) {
-    // One series: the engine computes every block (or the cumulative products) in one pass,
-    // plus the end-to-end map after the final norm where the family has one.
-    req.layer = 0;
-    auto result = compute_method(choice.method, inputs, req, progress);
-    if (!result) return result.error();
-    maps = std::move(result->maps);
-    for (int k = 0; k < static_cast<int>(maps.size()); ++k) out.choices.push_back({choice.method, out.scope, k + 1, 0});
-  } else {
-    for (int l = 1; l <= layers; ++l) {
-      lens::ProgressSlice slice(progress, double(l - 1) / layers, double(l) / layers);
-      if (progress && progress->cancelled()) throw Cancelled{};
-      slice.report(0.0, "block " + std::to_string(l) + "/" + std::to_string(layers));
-      req.layer = l;
-      auto result = compute_method(choice.method, inputs, req, &slice);
-      if (!result) return result.error();
-      for (int h = 0; h < static_cast<int>(result->maps.size()); ++h) {
-        maps.push_back(std::move(result->maps[static_cast<std::size_t>(h)]));
-        out.choices.push_back({choice.method, out.scope, l, info->per_head ? h : 0});
-      }
-    }
-  }
+  auto series = session->series(analysis, choice.method, out.scope, req, progress);
+  if (!series) return series.error();
+  std::vector<Map> maps = std::move(series->maps);
+  for (std::size_t k = 0; k < maps.size(); ++k)
+    out.choices.push_back({.method = choice.method, .scope = out.scope, .block = series->blocks[k],
+                           .head = std::max(0, series->heads[k])});
   if (maps.empty()) return make_error(choice.method + ": the method gave no map");
   if (info->per_head) out.columns = heads;
 
@@ -86,7 +70,7 @@ Result<LayerTiles> compute_layer_tiles(const ModelSession& session, const Analys
   out.family = scale_family(maps.front());
   for (std::size_t k = 0; k < maps.size(); ++k) {
     const MapChoice& c = out.choices[k];
-    out.shown.push_back(displayed_map(std::make_shared<const Map>(std::move(maps[k])), analysis, style, session.model->spec.causal));
+    out.shown.push_back(displayed_map(std::make_shared<const Map>(std::move(maps[k])), analysis, style, session->spec().causal));
     out.range = out.range.united(displayed_range(out.shown.back(), style));
     const int head = info->per_head ? c.head : -1;
     out.tiles.push_back({out.shown.back().map, {}, tile_label(out.scope, c.block, head, layers),
@@ -140,7 +124,7 @@ void LayerwiseView::recompute() {
   const MapChoice choice = context_->mapChoice();
   const render::HeatmapStyle style = context_->style();
   const MethodInfo* info = find_method(choice.method);
-  const Scope scope = info ? layerwise_scope(*info, choice.scope) : Scope::Layer;
+  const Scope scope = info ? layerwise_scope(*info, choice.scope) : Scope::Block;
   // Moving the block or head (for example by clicking a tile) keeps the tiles: only the frame moves.
   if (shown_ && shown_analysis_ == analysis && shown_method_ == choice.method && shown_scope_ == scope &&
       same_style(shown_style_, style)) {
@@ -169,7 +153,7 @@ void LayerwiseView::recompute() {
       shown_scope_ = scope;
       shown_style_ = style;
       setMessage({});
-      const QString what = scope == Scope::Layer ? tr("each block alone") : tr("blocks 1..l, composed");
+      const QString what = scope == Scope::Block ? tr("each block alone") : tr("blocks 1..l, composed");
       heading_->setText(tr("<b>%1</b>, %2: %3 maps on one colour scale. Hover a tile for values; click one to open it large.")
                             .arg(QString::fromStdString(choice.method), what)
                             .arg(shown->tiles.size()));

@@ -14,7 +14,7 @@ namespace tl::app {
 // What the view computes: every tile of one method and scope, coloured on a shared scale.
 struct LayerTiles {
   std::string method;
-  Scope scope = Scope::Layer;  // Layer or UpTo
+  Scope scope = Scope::Block;  // Layer or UpTo
   int columns = 0;             // per-head methods: one column per head
   std::vector<SmallMultiples::Tile> tiles;  // tile maps as drawn (words summed when grouped)
   std::vector<DisplayedMap> shown;          // per tile: the drawn map and its special/sink flags
@@ -32,7 +32,7 @@ Scope layerwise_scope(const MethodInfo& info, Scope chosen);
 // methods run per block), each as displayed_map() shows it under `style`, and colours them with
 // `colour` (empty: the CPU rasteriser) on the union of their ranges. Cancellation throws
 // tl::Cancelled.
-Result<LayerTiles> compute_layer_tiles(const ModelSession& session, const Analysis& analysis, const MapChoice& choice,
+Result<LayerTiles> compute_layer_tiles(const SessionPtr& session, const Analysis& analysis, const MapChoice& choice,
                                        const render::HeatmapStyle& style, const CellColourer& colour = {},
                                        Progress* progress = nullptr);
 // Colours the tiles on the union of their ranges widened to `shared` (the window's shared range of
@@ -66,7 +66,7 @@ class LayerwiseView : public AnalysisView {
   // What the shown tiles were computed from; a click that only moves the block keeps them.
   std::shared_ptr<const Analysis> shown_analysis_;
   std::string shown_method_;
-  Scope shown_scope_ = Scope::Layer;
+  Scope shown_scope_ = Scope::Block;
   render::HeatmapStyle shown_style_;
 };
 

@@ -35,7 +35,7 @@ void LogitLensView::recompute() {
   post([this, session = context_->session(), analysis](Progress& progress) -> std::function<void()> {
     MethodRequest req;
     req.options = {{"top_k", 5}};
-    auto out = compute_method("logit-lens", method_inputs(session, *analysis), req, &progress);
+    auto out = session->compute(*analysis, "logit-lens", req, &progress);
     if (!out || !out->logit_lens) {
       const QString e = out ? tr("logit-lens gave no table") : QString::fromStdString(out.error().message);
       return [this, e] {
@@ -44,7 +44,7 @@ void LogitLensView::recompute() {
       };
     }
     auto lens = std::make_shared<const LogitLens>(std::move(*out->logit_lens));
-    return [this, lens, analysis, tokenizer = session.tokenizer] {
+    return [this, lens, analysis, tokenizer = session->tokenizer_ptr()] {
       setMessage({});
       model_->setLens(lens, analysis->labels, tokenizer);
       table_->resizeRowsToContents();

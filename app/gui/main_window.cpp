@@ -21,7 +21,6 @@
 #include "app/gui/analysis_views.h"
 #include "app/gui/compare_models.h"
 #include "app/gui/export_dialog.h"
-#include "app/gui/compute_device.h"
 #include "core/gpu/gpu.h"
 #include "app/gui/fidelity_label.h"
 #include "app/gui/heatmap_view.h"
@@ -29,7 +28,7 @@
 #include "app/gui/model_list.h"
 #include "app/gui/panels.h"
 #include "app/gui/view_export.h"
-#include "core/lens/propagate.h"  // ProgressSlice
+#include "core/util/progress.h"
 #include "render/export.h"
 #include "render/figure.h"
 
@@ -138,7 +137,7 @@ MainWindow::MainWindow(AppContext* context, bool restore_settings, QWidget* pare
     }
   });
   connect(context_, &AppContext::modelChanged, this, [this] {
-    setWindowTitle(tr("%1 \u2014 TensorLens Studio").arg(context_->session().displayName()));
+    setWindowTitle(tr("%1 \u2014 TensorLens Studio").arg(QString::fromStdString(context_->session()->display_name())));
   });
 
   resize(1400, 900);
@@ -267,7 +266,7 @@ bool MainWindow::exportEveryLayer(const QString& dir, render::ExportFormat forma
   context_->jobs().post(QStringLiteral("export"), this,
                         [this, session = context_->session(), analysis, choice = context_->mapChoice(), style = context_->style(),
                          dir, format, options](Progress& progress) -> JobQueue::Continuation {
-                          lens::ProgressSlice compute(&progress, 0.0, 0.5), write(&progress, 0.5, 1.0);
+                          ProgressSlice compute(&progress, 0.0, 0.5), write(&progress, 0.5, 1.0);
                           auto series = every_layer_series(session, *analysis, choice, style, format, &compute);
                           Status s = series ? render::export_layer_series(dir.toStdString(), series.value(), options, &write)
                                             : Status(series.error());
@@ -330,7 +329,7 @@ void MainWindow::restoreSettings() {
   if (settings.contains(QStringLiteral("session/method"))) {
     context_->setMethod(settings.value(QStringLiteral("session/method")).toString());
     const int scope = settings.value(QStringLiteral("session/scope")).toInt();
-    if (scope >= int(Scope::Layer) && scope <= int(Scope::EndToEnd)) context_->setScope(static_cast<Scope>(scope));
+    if (scope >= int(Scope::Block) && scope <= int(Scope::EndToEnd)) context_->setScope(static_cast<Scope>(scope));
     context_->setBlock(settings.value(QStringLiteral("session/block"), 1).toInt());
     context_->setHead(settings.value(QStringLiteral("session/head"), 0).toInt());
   }
@@ -374,9 +373,9 @@ void MainWindow::fillComputeDeviceMenu(QMenu* menu) {
 }
 
 void MainWindow::showCompute() {
-  const auto& compute = context_->compute();
-  const QString note = QString::fromStdString(compute->note());
-  compute_text_->setText(compute->on_gpu() ? tr("compute: GPU") : tr("compute: CPU"));
+  const engine::Device& device = context_->device();
+  const QString note = QString::fromStdString(device.note());
+  compute_text_->setText(device.on_gpu() ? tr("compute: GPU") : tr("compute: CPU"));
   compute_text_->setToolTip(note + tr("\nView > Compute device chooses where analyses run."));
 }
 

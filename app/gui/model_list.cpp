@@ -145,14 +145,14 @@ void ModelPicker::activate(int row) {
 void ModelPicker::showLoaded() {
   const QSignalBlocker block(combo_);
   const auto& s = context_->session();
-  const int row = s.model ? list_->rowForSource(s.model->source) : -1;
+  const int row = s ? list_->rowForSource(s->model().source) : -1;
   if (row >= 0) {
     combo_->setCurrentIndex(row);
     combo_->setToolTip(list_->index(row).data(Qt::ToolTipRole).toString());
   } else {
     // A folder outside the cache: shown as editable text is overkill; the combo says so instead.
     combo_->setCurrentIndex(-1);
-    combo_->setPlaceholderText(s.model ? s.displayName() : tr("(no model)"));
+    combo_->setPlaceholderText(s ? QString::fromStdString(s->display_name()) : tr("(no model)"));
   }
 }
 

@@ -44,12 +44,12 @@ QString ModelInfoPanel::text() const {
 }
 
 void ModelInfoPanel::refresh() {
-  const ModelSession& s = context_->session();
-  if (!s.model) {
+  const SessionPtr& s = context_->session();
+  if (!s) {
     label_->setText(tr("<i>No model loaded.</i>"));
     return;
   }
-  const ModelSpec& m = s.model->spec;
+  const ModelSpec& m = s->spec();
   auto row = [](const QString& k, const QString& v) {
     return QStringLiteral("<tr><td style='padding-right:10px; color:palette(mid)'>%1</td><td>%2</td></tr>").arg(k, v);
   };
@@ -57,7 +57,7 @@ void ModelInfoPanel::refresh() {
   const QString param_text = params >= 1e9   ? QStringLiteral("%1 B").arg(params / 1e9, 0, 'f', 2)
                              : params >= 1e6 ? QStringLiteral("%1 M").arg(params / 1e6, 0, 'f', 1)
                                              : QStringLiteral("%1 K").arg(params / 1e3, 0, 'f', 0);
-  QString html = QStringLiteral("<b>%1</b><table>").arg(s.displayName().toHtmlEscaped());
+  QString html = QStringLiteral("<b>%1</b><table>").arg(QString::fromStdString(s->display_name()).toHtmlEscaped());
   html += row(tr("family"), QStringLiteral("%1 (%2)").arg(to_string(m.family), QString::fromStdString(m.model_type)));
   html += row(tr("kind"), m.causal ? tr("decoder (causal LM)") : tr("encoder (masked LM)"));
   html += row(tr("parameters"), param_text);
@@ -70,7 +70,7 @@ void ModelInfoPanel::refresh() {
   html += row(tr("context"), tr("%1 tokens").arg(m.max_positions));
   html += row(tr("norm"), QStringLiteral("%1, %2").arg(to_string(m.norm), to_string(m.topology)));
   html += row(tr("stored as"), QString::fromStdString(m.stored_dtype));
-  html += row(tr("source"), QString::fromStdString(s.model->source).toHtmlEscaped());
+  html += row(tr("source"), QString::fromStdString(s->model().source).toHtmlEscaped());
   html += QStringLiteral("</table>");
   label_->setText(html);
 }
@@ -165,7 +165,7 @@ void PredictionsPanel::refreshHeading() {
     heading_->setText(tr("Masked LM: put a mask token in the text to see what the model predicts there."));
   } else {
     const QString after = chip_text(a->labels[static_cast<std::size_t>(a->prediction_row)]).toHtmlEscaped();
-    heading_->setText(context_->session().model->spec.causal
+    heading_->setText(context_->session()->spec().causal
                           ? tr("Next token after \u201c%1\u201d (position %2):").arg(after).arg(a->prediction_row)
                           : tr("Masked token at position %1:").arg(a->prediction_row));
   }
@@ -194,8 +194,8 @@ MapControls::MapControls(AppContext* context, QWidget* parent) : QWidget(parent)
   method_->setToolTip(tr("Explanation method (the same registry as tensorlens-cli methods)"));
   first->addWidget(method_);
   scope_ = new QComboBox(this);
-  scope_->addItem(tr("Block alone"), int(Scope::Layer));
-  scope_->addItem(tr("Blocks 1 to n"), int(Scope::UpTo));
+  scope_->addItem(tr("Block alone"), int(Scope::Block));
+  scope_->addItem(tr("Blocks 1 to n"), int(Scope::Through));
   scope_->addItem(tr("End to end"), int(Scope::EndToEnd));
   scope_->setToolTip(tr("Per-layer map of one block, blocks composed up to one, or the whole model"));
   first->addWidget(scope_);
@@ -274,12 +274,12 @@ void MapControls::syncFromContext() {
   block_->setRange(1, std::max(1, context_->numBlocks()));
   block_->setValue(c.block);
   block_->setEnabled(has_model && c.scope != Scope::EndToEnd);
-  const int heads = has_model ? context_->session().model->spec.num_heads : 1;
+  const int heads = has_model ? context_->session()->spec().num_heads : 1;
   head_->setRange(0, std::max(0, heads - 1));
   head_->setValue(c.head);
   head_->setEnabled(has_model && info && info->per_head);
   fillTargets();
-  target_->setEnabled(has_model && info && uses_target(*info));
+  target_->setEnabled(has_model && info && info->uses_target);
   if (info) {
     const QString d = QString::fromUtf8(info->description.data(), static_cast<qsizetype>(info->description.size()));
     description_->setFullText(d);
@@ -307,8 +307,8 @@ void MapControls::fillTargets() {
       target_->addItem(QStringLiteral("%1  %2%").arg(chip_text(p.token)).arg(100.0 * p.probability, 0, 'f', 1), p.id);
     }
   }
-  if (chosen >= 0 && target_->findData(chosen) < 0 && context_->session().tokenizer) {
-    target_->addItem(chip_text(context_->session().tokenizer->display_token(chosen)), chosen);
+  if (chosen >= 0 && target_->findData(chosen) < 0 && context_->session()->tokenizer_ptr()) {
+    target_->addItem(chip_text(context_->session()->tokenizer()->display_token(chosen)), chosen);
   }
   target_->setCurrentIndex(std::max(0, target_->findData(chosen)));
 }

@@ -49,7 +49,7 @@ nlohmann::json common_provenance(const QString& view, const AppContext& context)
 std::shared_ptr<const Map> with_session(std::shared_ptr<const Map> map, const AppContext& context) {
   if (!map->provenance.model.empty() && !map->provenance.text.empty()) return map;
   Map copy = *map;
-  if (copy.provenance.model.empty()) copy.provenance.model = context.session().displayName().toStdString();
+  if (copy.provenance.model.empty()) copy.provenance.model = context.session()->display_name();
   if (copy.provenance.text.empty()) copy.provenance.text = context.text().toStdString();
   return std::make_shared<const Map>(std::move(copy));
 }
@@ -97,11 +97,11 @@ Result<render::ViewExport> layers_export(const LayerwiseView& view, const AppCon
   v.figure.columns = t->columns;
   v.figure.title = QObject::tr("%1, %2: every block on one colour scale")
                        .arg(QString::fromStdString(t->method),
-                            t->scope == Scope::Layer ? QObject::tr("each block alone") : QObject::tr("blocks 1..l composed"));
+                            t->scope == Scope::Block ? QObject::tr("each block alone") : QObject::tr("blocks 1..l composed"));
   v.figure.subtitle = QString::fromStdString(v.data.front()->provenance.model);
   if (style.hide_special) v.figure.subtitle += QObject::tr("  \u00b7  grey: special tokens and sink, outside the scale");
   v.provenance = common_provenance(QStringLiteral("layers"), context);
-  v.provenance["layers"] = t->scope == Scope::Layer ? "every block alone" : "blocks 1..l for every l";
+  v.provenance["layers"] = t->scope == Scope::Block ? "every block alone" : "blocks 1..l for every l";
   return v;
 }
 
@@ -213,7 +213,7 @@ Result<render::ViewExport> logit_lens_export(const LogitLensView& view, const Ap
   rank.provenance.options["values"] = "rank of the position's final prediction (0 = top)";
   const auto prob_map = with_session(std::make_shared<const Map>(std::move(prob)), context);
   const auto rank_map = with_session(std::make_shared<const Map>(std::move(rank)), context);
-  const auto& tokenizer = context.session().tokenizer;
+  const auto& tokenizer = context.session()->tokenizer_ptr();
   auto token = [&](int id) {
     return tokenizer ? chip_text(tokenizer->display_token(id)) : QStringLiteral("#%1").arg(id);
   };
@@ -268,34 +268,34 @@ Result<render::ViewExport> view_export(const QString& name, const AnalysisViews&
   return out;
 }
 
-Result<render::LayerSeriesExport> every_layer_series(const ModelSession& session, const Analysis& analysis,
+Result<render::LayerSeriesExport> every_layer_series(const SessionPtr& session, const Analysis& analysis,
                                                      const MapChoice& choice, const render::HeatmapStyle& style,
                                                      render::ExportFormat format, Progress* progress) {
   const MethodInfo* info = find_method(choice.method);
   if (!info) return make_error("unknown method '" + choice.method + "'");
-  if (!analysis.trace || !session.model) return make_error("no analysis yet: type a sentence");
+  if (!analysis.trace || !session) return make_error("no analysis yet: type a sentence");
   const Scope scope = layerwise_scope(*info, choice.scope);
   if (scope == Scope::EndToEnd) {
     return make_error(choice.method + " explains the model's final output only: it has no per-layer maps");
   }
   MethodRequest base;
   base.head = choice.head;
-  if (uses_target(*info)) base.target_token = choice.target_token;
-  auto series = compute_layer_series(choice.method, method_inputs(session, analysis), scope, base, progress);
+  if (info->uses_target) base.target_token = choice.target_token;
+  auto series = session->series(analysis, choice.method, scope, base, progress);
   if (!series) return series.error();
   render::LayerSeriesExport out;
   out.method = choice.method;
-  out.cumulative = scope == Scope::UpTo;
-  out.num_layers = session.model->spec.num_layers;
+  out.cumulative = scope == Scope::Through;
+  out.num_layers = session->spec().num_layers;
   out.blocks = series->blocks;
   out.style = style;
   out.style.fixed_range.reset();
   out.format = format;
   const render::WordGroups words = word_groups_of(analysis);
   for (Map& m : series->maps) {
-    if (m.provenance.model.empty()) m.provenance.model = session.displayName().toStdString();
-    if (m.provenance.text.empty()) m.provenance.text = analysis.text.toStdString();
-    render::SpecialTokens special = special_tokens(analysis.encoding, analysis.labels, m, session.model->spec.causal);
+    if (m.provenance.model.empty()) m.provenance.model = session->display_name();
+    if (m.provenance.text.empty()) m.provenance.text = analysis.text;
+    render::SpecialTokens special = special_tokens(analysis.encoding, analysis.labels, m, session->spec().causal);
     // Words as one row/column, as the main heatmap draws them.
     if (style.group_words && (render::groups_rows(m, words) || render::groups_cols(m, words))) {
       special = render::group_special(special, m, words);

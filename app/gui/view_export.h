@@ -27,7 +27,7 @@ Result<render::ViewExport> view_export(const QString& name, const AnalysisViews&
 // Every block of the context's method (the layer-wise view's scope: per block when the method has
 // it and the user chose it, else blocks 1..l), ready for render::export_layer_series. Runs the
 // method: call on the worker thread. Words are summed when the style says so.
-Result<render::LayerSeriesExport> every_layer_series(const ModelSession& session, const Analysis& analysis,
+Result<render::LayerSeriesExport> every_layer_series(const SessionPtr& session, const Analysis& analysis,
                                                      const MapChoice& choice, const render::HeatmapStyle& style,
                                                      render::ExportFormat format, Progress* progress = nullptr);
 

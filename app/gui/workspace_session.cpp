@@ -33,16 +33,16 @@ render::ColormapChoice colormap_choice(const std::string& name) {
 }
 
 Scope scope_from(const std::string& name) {
-  if (name == "layer") return Scope::Layer;
-  if (name == "up-to") return Scope::UpTo;
+  if (name == "layer") return Scope::Block;
+  if (name == "up-to") return Scope::Through;
   return Scope::EndToEnd;
 }
 
-std::string model_source(const ModelSession& session) {
-  if (!session.model) return {};
+std::string model_source(const SessionPtr& session) {
+  if (!session) return {};
   // Embedded models have "embedded:<name>" sources; folders their path.
-  if (session.model->source.rfind("embedded:", 0) == 0) return std::string(kEmbeddedModelSource);
-  return session.model->source;
+  if (session->model().source.rfind("embedded:", 0) == 0) return std::string(kEmbeddedModelSource);
+  return session->model().source;
 }
 
 // Moves a file the app could not read out of the way of the next save; returns the new name.

@@ -137,7 +137,7 @@ VecD logit_direction(const Tape& tape, int position, int token) {
   if (!s.mlm_head) return w.unembedding().row(token).transpose().cast<double>();
   // logit = E[token] . LN(act(pre)) + bias, pre = h Wd + bd: back through the head for one row.
   const Trace& t = tape.trace();
-  const Activation act = s.family == Family::Roberta ? Activation::GeluErf : s.activation;
+  const Activation act = s.mlm_activation;
   const MatD pre = t.mlm_pre.row(position);
   const MatD ln_input = pre.cwiseProduct(t.mlm_ratio.row(position));
   const VecD inv_scale = t.mlm_inv_scale.segment(position, 1);

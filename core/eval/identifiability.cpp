@@ -30,7 +30,7 @@ Result<IdentifiabilityReport> run_identifiability(const Model& model, const Toke
     in.input = examples[s].input;
     in.tokenizer = tokenizer;
     MethodRequest req;
-    req.scope = Scope::Layer;
+    req.scope = Scope::Block;
     req.layer = 0;
     auto out = compute_method("token-identifiability", in, req);
     if (!out) return out.error();

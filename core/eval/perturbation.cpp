@@ -10,7 +10,7 @@
 #include "core/autodiff/tape.h"
 #include "core/backend/cpu_backend.h"
 #include "core/eval/relevance.h"
-#include "core/lens/propagate.h"
+#include "core/util/progress.h"
 #include "core/methods/method_common.h"
 #include "core/util/rng.h"
 
@@ -198,7 +198,7 @@ Result<PerturbationReport> run_perturbation(const Model& model, const Tokenizer*
         const nlohmann::json opts = o.method_options.is_object() && o.method_options.contains(mr.method)
                                         ? o.method_options[mr.method]
                                         : nlohmann::json::object();
-        lens::ProgressSlice slice(progress, from, from + 0.8 * (to - from));
+        ProgressSlice slice(progress, from, from + 0.8 * (to - from));
         rel = relevance_of(mr.method, in, ex.position, info.predicted, opts, progress ? &slice : nullptr);
       }
       mr.seconds_relevance += seconds_since(t0);

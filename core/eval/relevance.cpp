@@ -6,8 +6,8 @@ namespace tl::eval {
 
 bool is_relevance_method(std::string_view name) {
   if (name == kRandomReference) return true;
-  if (name == "logit-lens" || name == "token-identifiability") return false;
-  return find_method(name) != nullptr;
+  const MethodInfo* info = find_method(name);
+  return info && info->attribution;
 }
 
 std::vector<std::string> relevance_methods() {
@@ -36,7 +36,7 @@ Result<Eigen::VectorXd> relevance_of(std::string_view method, const MethodInputs
   req.target_token = target;
   req.options = options.is_object() ? options : nlohmann::json::object();
   if (!info->cumulative) {
-    req.scope = Scope::Layer;
+    req.scope = Scope::Block;
     req.layer = inputs.model->spec.num_layers;
   }
   auto out = compute_method(method, inputs, req, progress);

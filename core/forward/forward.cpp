@@ -347,7 +347,7 @@ Mat<T> unembed(const MatF& unembedding, const VecF& bias, const Mat<T>& h) {
 template <class T>
 Mat<T> mlm_head(const ModelSpec& s, const MlmHeadWeights& w, const MatF& token_embedding, const Mat<T>& h,
                 Trace& trace) {
-  const Activation act = s.family == Family::Roberta ? Activation::GeluErf : s.activation;
+  const Activation act = s.mlm_activation;
   const Mat<T> pre = ops::linear(h, w.dense);
   const Mat<T> ratio = ops::activation_ratio(act, pre);
   Mat<T> normed;

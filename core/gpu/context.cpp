@@ -4,7 +4,6 @@
 #include <string>
 
 #include "core/gpu/failure_simulation.h"
-#include "core/gpu/vulkan_context_internal.h"
 #include "core/gpu/vulkan_device.h"
 
 namespace tl::gpu {
@@ -222,21 +221,6 @@ Result<std::array<std::uint32_t, 3>> Context::local_size(std::string_view kernel
   auto p = device_->pipeline(kernel);
   if (!p.ok()) return p.error();
   return (*p)->interface.local_size;
-}
-
-VulkanHandles vulkan_handles(const Context& context) {
-  const VulkanDevice& d = context.vulkan();
-  VulkanHandles h;
-  h.instance = d.inst.instance.get();
-  h.physical_device = d.physical;
-  h.device = d.device.get();
-  h.queue = d.queue;
-  h.queue_family = d.queue_family;
-  h.queue_supports_graphics = d.queue_supports_graphics;
-  h.api_version = d.inst.api_version;
-  h.get_instance_proc_addr = d.inst.global->vkGetInstanceProcAddr;
-  h.get_device_proc_addr = d.inst.fns.vkGetDeviceProcAddr;
-  return h;
 }
 
 }  // namespace tl::gpu

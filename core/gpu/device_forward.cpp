@@ -498,7 +498,7 @@ Status Recorder::heads(BufferView x, HeadSlots& h) {
     x = out;
   }
   if (s_.mlm_head) {
-    const Activation act = s_.family == Family::Roberta ? Activation::GeluErf : s_.activation;
+    const Activation act = s_.mlm_activation;
     const BufferView pre = h.arena.view(h.mlm_pre), ratio = h.arena.view(h.mlm_ratio);
     const BufferView a(mlm_act_, 0, pre.count), hidden = h.arena.view(h.mlm_hidden);
     TL_DEV_TRY(linear(x, w_.mlm->dense, pre));

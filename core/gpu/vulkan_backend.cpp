@@ -58,7 +58,7 @@ struct VulkanBackend::State {
   std::deque<CachedLayout> layouts;  // most recently used first
 };
 
-VulkanBackend::VulkanBackend(std::unique_ptr<Context> ctx)
+VulkanBackend::VulkanBackend(std::shared_ptr<Context> ctx)
     : ctx_(std::move(ctx)), state_(std::make_unique<State>(*ctx_)) {}
 
 VulkanBackend::~VulkanBackend() {
@@ -69,7 +69,11 @@ VulkanBackend::~VulkanBackend() {
 Result<std::unique_ptr<VulkanBackend>> VulkanBackend::create(const ContextOptions& options) {
   auto ctx = Context::create(options);
   if (!ctx.ok()) return ctx.error();
-  return std::unique_ptr<VulkanBackend>(new VulkanBackend(std::move(*ctx)));
+  return std::unique_ptr<VulkanBackend>(new VulkanBackend(std::shared_ptr<Context>(std::move(*ctx))));
+}
+
+std::unique_ptr<VulkanBackend> VulkanBackend::on(std::shared_ptr<Context> ctx) {
+  return std::unique_ptr<VulkanBackend>(new VulkanBackend(std::move(ctx)));
 }
 
 std::string VulkanBackend::name() const { return "vulkan (" + ctx_->device().name + ")"; }

@@ -26,6 +26,8 @@ namespace tl::gpu {
 class VulkanBackend final : public Backend {
  public:
   static Result<std::unique_ptr<VulkanBackend>> create(const ContextOptions& options = {});
+  // On an existing context (shared with whoever else holds it).
+  static std::unique_ptr<VulkanBackend> on(std::shared_ptr<Context> ctx);
   ~VulkanBackend() override;
 
   std::string name() const override;
@@ -60,14 +62,16 @@ class VulkanBackend final : public Backend {
   // Submits the pending kernels and waits for them (also done before every transfer).
   Status finish();
   Context& context() { return *ctx_; }
+  // The same context, for work that shares the device with this backend (heatmap colouring).
+  const std::shared_ptr<Context>& shared_context() const { return ctx_; }
 
  private:
   struct State;
-  explicit VulkanBackend(std::unique_ptr<Context> ctx);
+  explicit VulkanBackend(std::shared_ptr<Context> ctx);
   Batch* recording();                                                        // nullptr once something failed
   const struct DeviceTokenLayout* device_layout(const TokenLayout& layout);  // likewise
   bool fail(const Status& s);                                                // keeps the first failure
-  std::unique_ptr<Context> ctx_;
+  std::shared_ptr<Context> ctx_;
   std::unique_ptr<State> state_;
   Status status_;
 };

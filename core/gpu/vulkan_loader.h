@@ -5,8 +5,8 @@
 // GPU is asked for, so a machine without a loader or driver still runs everything on the CPU.
 // Function pointers live in three tables filled through vkGetInstanceProcAddr/vkGetDeviceProcAddr:
 //   GlobalFunctions   (no instance needed), InstanceFunctions, DeviceFunctions.
-// Only the functions core/gpu calls are listed; render/ loads its own through the get-proc-addr
-// pointers of vulkan_context_internal.h.
+// Only the functions core/gpu calls are listed (render/ colours heatmaps with a compute kernel
+// through gpu::Context, so it needs no Vulkan handles).
 #ifndef VK_NO_PROTOTYPES
 #define VK_NO_PROTOTYPES
 #endif

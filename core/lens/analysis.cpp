@@ -33,15 +33,6 @@ Result<LensMethod> parse_lens_method(std::string_view name) {
 bool uses_inputs(LensMethod m) { return m == LensMethod::In || m == LensMethod::InOut; }
 bool uses_direction(LensMethod m) { return m == LensMethod::Out || m == LensMethod::InOut; }
 
-std::string LensScope::describe() const {
-  switch (kind) {
-    case Kind::Block: return "block " + std::to_string(layer);
-    case Kind::Through: return "blocks 1.." + std::to_string(layer);
-    case Kind::EndToEnd: return "end to end";
-  }
-  return "?";
-}
-
 const char* to_string(Strategy s) {
   switch (s) {
     case Strategy::Auto: return "auto";
@@ -142,22 +133,22 @@ struct Job {
 };
 
 // A family without a final norm (BERT, RoBERTa) ends end to end at block L's own checkpoint.
-Checkpoint checkpoint_of(const LensScope& s, int layers, bool has_final_norm) {
-  if (s.kind == LensScope::Kind::EndToEnd) return {layers, has_final_norm};
+Checkpoint checkpoint_of(const ScopeAt& s, int layers, bool has_final_norm) {
+  if (s.kind == Scope::EndToEnd) return {layers, has_final_norm};
   return {s.layer, false};
 }
 
 // Forward strategies run every cumulative scope in one segment (reading checkpoints on the way);
 // the adjoint and per-block scopes need a segment each.
-std::vector<Job> make_jobs(const std::vector<LensScope>& scopes, int layers, bool has_final_norm, bool forward) {
+std::vector<Job> make_jobs(const std::vector<ScopeAt>& scopes, int layers, bool has_final_norm, bool forward) {
   std::vector<Job> jobs;
   Job shared;
   shared.last = 0;
   for (int k = 0; k < static_cast<int>(scopes.size()); ++k) {
-    const LensScope& s = scopes[k];
-    const bool end = s.kind == LensScope::Kind::EndToEnd;
+    const ScopeAt& s = scopes[k];
+    const bool end = s.kind == Scope::EndToEnd;
     Checkpoint cp = checkpoint_of(s, layers, has_final_norm);
-    if (forward && s.kind != LensScope::Kind::Block) {
+    if (forward && s.kind != Scope::Block) {
       shared.last = std::max(shared.last, end ? layers : s.layer);
       shared.final_norm = shared.final_norm || end;
       shared.at.push_back(cp);
@@ -165,7 +156,7 @@ std::vector<Job> make_jobs(const std::vector<LensScope>& scopes, int layers, boo
       continue;
     }
     Job j;
-    j.first = s.kind == LensScope::Kind::Block ? s.layer : 1;
+    j.first = s.kind == Scope::Block ? s.layer : 1;
     j.last = end ? layers : s.layer;
     j.final_norm = end;
     j.at.push_back(cp);
@@ -179,18 +170,18 @@ std::vector<Job> make_jobs(const std::vector<LensScope>& scopes, int layers, boo
   return jobs;
 }
 
-Status validate(const Model& model, const Trace& trace, const MapRequest& req, const std::vector<LensScope>& scopes) {
+Status validate(const Model& model, const Trace& trace, const MapRequest& req, const std::vector<ScopeAt>& scopes) {
   const int layers = model.spec.num_layers;
   if (trace.num_layers() != layers) {
     return make_error("lens: the trace has " + std::to_string(trace.num_layers()) + " blocks, the model " +
                       std::to_string(layers));
   }
   if (trace.num_tokens() < 1) return make_error("lens: the trace has no tokens");
-  for (const LensScope& s : scopes) {
-    if (s.kind != LensScope::Kind::EndToEnd && (s.layer < 1 || s.layer > layers)) {
+  for (const ScopeAt& s : scopes) {
+    if (s.kind != Scope::EndToEnd && (s.layer < 1 || s.layer > layers)) {
       return make_error("lens: layer " + std::to_string(s.layer) + " outside 1.." + std::to_string(layers));
     }
-    if (s.kind == LensScope::Kind::Block && req.input == InputEnd::TokenEmbeddings && s.layer != 1) {
+    if (s.kind == Scope::Block && req.input == InputEnd::TokenEmbeddings && s.layer != 1) {
       return make_error("lens: the token-embedding input end applies to scopes starting at block 1");
     }
   }
@@ -199,7 +190,7 @@ Status validate(const Model& model, const Trace& trace, const MapRequest& req, c
 }
 
 Workload make_workload(const Model& model, const Trace& trace, const MapRequest& req,
-                       const std::vector<LensScope>& scopes) {
+                       const std::vector<ScopeAt>& scopes) {
   Workload w;
   w.dims = model_dims(model.spec, trace.num_tokens(), req.gated);
   w.method = req.method;
@@ -223,7 +214,7 @@ std::vector<std::string> labels_for(const Trace& trace, const MapRequest& req) {
 // ---- Compute ---------------------------------------------------------------------------------
 
 Result<std::vector<Map>> compute_scopes(const Model& model, const Trace& trace, const MapRequest& req,
-                                        const std::vector<LensScope>& scopes, Backend& backend, Progress* progress) {
+                                        const std::vector<ScopeAt>& scopes, Backend& backend, Progress* progress) {
   if (auto st = validate(model, trace, req, scopes); !st) return st.error();
   const Workload work = make_workload(model, trace, req, scopes);
   auto plan_r = choose_plan(work, req.strategy, req.memory_budget, req.precision, backend.nominal_gflops(req.precision),
@@ -305,13 +296,13 @@ Result<std::vector<Map>> compute_scopes(const Model& model, const Trace& trace, 
   return maps;
 }
 
-std::vector<LensScope> series_scopes(const Model& model, Series series) {
-  std::vector<LensScope> scopes;
+std::vector<ScopeAt> series_scopes(const Model& model, Series series) {
+  std::vector<ScopeAt> scopes;
   const int layers = model.spec.num_layers;
   for (int l = 1; l <= layers; ++l) {
-    scopes.push_back(series == Series::PerBlock ? LensScope::block(l) : LensScope::through(l));
+    scopes.push_back(series == Series::PerBlock ? ScopeAt::block(l) : ScopeAt::through(l));
   }
-  if (series == Series::Cumulative && model.spec.final_norm) scopes.push_back(LensScope::end_to_end());
+  if (series == Series::Cumulative && model.spec.final_norm) scopes.push_back(ScopeAt::end_to_end());
   return scopes;
 }
 
@@ -334,7 +325,7 @@ Result<std::vector<Map>> compute_map_series(const Model& model, const Trace& tra
 namespace {
 
 Result<Estimate> estimate_scopes(const Model& model, const Trace& trace, const MapRequest& request,
-                                 const std::vector<LensScope>& scopes, const Backend* backend) {
+                                 const std::vector<ScopeAt>& scopes, const Backend* backend) {
   if (auto st = validate(model, trace, request, scopes); !st) return st.error();
   const double gflops = backend ? backend->nominal_gflops(request.precision) : default_gflops(request.precision);
   auto plan = choose_plan(make_workload(model, trace, request, scopes), request.strategy, request.memory_budget,

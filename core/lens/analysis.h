@@ -5,8 +5,8 @@
 // fits the memory budget.
 //
 // Conventions (the same in the CLI, the GUI and the tests):
-// - Blocks are numbered 1..L. LensScope::block(l): block l alone, from the hidden state entering
-//   it to its output. LensScope::through(l): blocks 1..l. LensScope::end_to_end(): blocks 1..L and
+// - Blocks are numbered 1..L. ScopeAt::block(l): block l alone, from the hidden state entering
+//   it to its output. ScopeAt::through(l): blocks 1..l. ScopeAt::end_to_end(): blocks 1..L and
 //   the family's final norm (GPT-2 ln_f, NeoX final_layer_norm, Llama norm; BERT/RoBERTa have
 //   none), i.e. up to the last hidden state Hugging Face returns.
 // - Map rows are output tokens i, columns input tokens j.
@@ -32,6 +32,7 @@
 #include "core/backend/backend.h"
 #include "core/forward/trace.h"
 #include "core/lens/map.h"
+#include "core/lens/scope.h"
 #include "core/lens/operator.h"
 #include "core/model/model.h"
 #include "core/util/progress.h"
@@ -50,16 +51,6 @@ Result<LensMethod> parse_lens_method(std::string_view name);
 bool uses_inputs(LensMethod m);      // In, InOut
 bool uses_direction(LensMethod m);   // Out, InOut
 
-struct LensScope {
-  enum class Kind { Block, Through, EndToEnd };
-  Kind kind = Kind::EndToEnd;
-  int layer = 0;  // 1-based, for Block and Through
-
-  static LensScope block(int l) { return {Kind::Block, l}; }
-  static LensScope through(int l) { return {Kind::Through, l}; }
-  static LensScope end_to_end() { return {Kind::EndToEnd, 0}; }
-  std::string describe() const;  // "block 3", "blocks 1..3", "end to end"
-};
 
 // How the engine computes (docs/TENSORLENS.md §4). All are exact and give the same maps.
 enum class Strategy {
@@ -77,7 +68,7 @@ enum class Fusion { Auto, On, Off };
 
 struct MapRequest {
   LensMethod method = LensMethod::TensorLens;
-  LensScope scope;
+  ScopeAt scope;
   int target_token = -1;  // Out direction token id for every position; -1 = each position's argmax
   GatedFfn gated = GatedFfn::Gate;
   InputEnd input = InputEnd::ResidualStream;
@@ -122,7 +113,7 @@ Result<Estimate> estimate_series(const Model& model, const Trace& trace, const M
 struct PairBlockRequest {
   int output_token = 0;  // i
   int input_token = 0;   // j
-  LensScope scope;
+  ScopeAt scope;
   GatedFfn gated = GatedFfn::Gate;
   InputEnd input = InputEnd::ResidualStream;
   Precision precision = Precision::Float32;

@@ -17,13 +17,13 @@ Result<PairBlock> compute_pair_block(const Model& model, const Trace& trace, con
     return make_error("lens: pair (" + std::to_string(i) + ", " + std::to_string(j) + ") outside 0.." +
                       std::to_string(n - 1));
   }
-  const LensScope& sc = req.scope;
-  if (sc.kind != LensScope::Kind::EndToEnd && (sc.layer < 1 || sc.layer > layers)) {
+  const ScopeAt& sc = req.scope;
+  if (sc.kind != Scope::EndToEnd && (sc.layer < 1 || sc.layer > layers)) {
     return make_error("lens: layer " + std::to_string(sc.layer) + " outside 1.." + std::to_string(layers));
   }
-  const int first = sc.kind == LensScope::Kind::Block ? sc.layer : 1;
-  const int last = sc.kind == LensScope::Kind::EndToEnd ? layers : sc.layer;
-  const bool final_norm = sc.kind == LensScope::Kind::EndToEnd;
+  const int first = sc.kind == Scope::Block ? sc.layer : 1;
+  const int last = sc.kind == Scope::EndToEnd ? layers : sc.layer;
+  const bool final_norm = sc.kind == Scope::EndToEnd;
   auto seg = build_segment(model, trace, first, last, final_norm, req.input);
   if (!seg) return seg.error();
 

@@ -16,7 +16,7 @@ Result<MethodOutput> run_attention(const MethodCall& call) {
     const auto& probs = call.trace().blocks[size_t(l - 1)].attn_probs;
     for (int h = 0; h < call.spec().num_heads; ++h) {
       if (call.req.head >= 0 && h != call.req.head) continue;
-      out.maps.push_back(make_map(call, probs[size_t(h)], layers_label(Scope::Layer, l, call.layers(), h), false));
+      out.maps.push_back(make_map(call, probs[size_t(h)], layers_label(Scope::Block, l, call.layers(), h), false));
     }
   }
   return out;
@@ -26,7 +26,7 @@ Result<MethodOutput> run_attention_mean(const MethodCall& call) {
   if (Status st = check_layer(call, true); !st) return st.error();
   MethodOutput out;
   for (int l : per_layer_list(call)) {
-    out.maps.push_back(make_map(call, mean_attention(call.trace(), l), layers_label(Scope::Layer, l, call.layers()), false));
+    out.maps.push_back(make_map(call, mean_attention(call.trace(), l), layers_label(Scope::Block, l, call.layers()), false));
   }
   return out;
 }

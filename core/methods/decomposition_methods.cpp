@@ -12,7 +12,7 @@ Result<MethodOutput> run_norm(const MethodCall& call) {
   MethodOutput out;
   for (int l : per_layer_list(call)) {
     out.maps.push_back(make_map(call, kobayashi_norms(call.model(), call.trace(), l, call.req.head),
-                                layers_label(Scope::Layer, l, call.layers(), call.req.head), false));
+                                layers_label(Scope::Block, l, call.layers(), call.req.head), false));
   }
   return out;
 }
@@ -44,7 +44,7 @@ Result<MethodOutput> run_effective_attention(const MethodCall& call) {
       out.maps.push_back(make_map(call,
                                   effective_attention(call.trace().blocks[size_t(l - 1)].attn_probs[size_t(h)],
                                                       values[size_t(h)]),
-                                  layers_label(Scope::Layer, l, call.layers(), h), true));
+                                  layers_label(Scope::Block, l, call.layers(), h), true));
     }
   }
   return out;

@@ -116,7 +116,7 @@ Result<MethodOutput> jacobian_pair(const MethodCall& call, const autodiff::Tape&
     const int count = std::min(chunk, D - first);
     const MatrixXd directions = unit_directions(rows, D, j - f, first, count);
     MatrixXd out;
-    if (call.req.scope == Scope::Layer) {
+    if (call.req.scope == Scope::Block) {
       out = autodiff::block_jvp(tape, call.req.layer, directions, f);
     } else {
       const int stage = stage_of(call, call.req.layer);
@@ -151,8 +151,8 @@ Result<MethodOutput> run_jacobian(const MethodCall& call) {
   if (call.req.pair) return jacobian_pair(call, tape);
   MethodOutput out;
   const std::vector<int> layers = requested_layers(call);
-  if (call.req.scope == Scope::Layer) {
-    for (int l : layers) out.maps.push_back(make_map(call, block_norms(call, tape, l), layers_label(Scope::Layer, l, call.layers()), false));
+  if (call.req.scope == Scope::Block) {
+    for (int l : layers) out.maps.push_back(make_map(call, block_norms(call, tape, l), layers_label(Scope::Block, l, call.layers()), false));
     return out;
   }
   std::vector<int> stages;
@@ -172,7 +172,7 @@ Result<MethodOutput> run_hidden_token_attribution(const MethodCall& call) {
   const auto norms = cumulative_norms(call, tape, stages);
   MethodOutput out;
   for (int l : layers) {
-    const Scope scope = call.req.scope == Scope::EndToEnd ? Scope::EndToEnd : Scope::UpTo;
+    const Scope scope = call.req.scope == Scope::EndToEnd ? Scope::EndToEnd : Scope::Through;
     out.maps.push_back(make_map(call, row_normalised(norms.at(stage_of(call, l))), layers_label(scope, l, call.layers()), false));
   }
   return out;

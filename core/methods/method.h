@@ -14,6 +14,7 @@
 
 #include "core/forward/forward.h"
 #include "core/lens/map.h"
+#include "core/lens/scope.h"
 #include "core/model/model.h"
 
 namespace tl {
@@ -24,12 +25,6 @@ namespace autodiff {
 class DoubleWeights;
 }
 
-// Which part of the model a map describes.
-//   Layer:    block `layer` alone (its input is the hidden state entering it);
-//   UpTo:     blocks 1..layer composed (from the residual stream entering block 1);
-//   EndToEnd: every block, plus the final norm where the method differentiates hidden states.
-enum class Scope { Layer, UpTo, EndToEnd };
-const char* to_string(Scope s);
 
 struct MethodRequest {
   Scope scope = Scope::EndToEnd;

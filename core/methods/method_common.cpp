@@ -9,15 +9,6 @@
 
 namespace tl {
 
-const char* to_string(Scope s) {
-  switch (s) {
-    case Scope::Layer: return "layer";
-    case Scope::UpTo: return "up-to";
-    case Scope::EndToEnd: return "end-to-end";
-  }
-  return "?";
-}
-
 namespace methods {
 
 void MethodCall::step(double fraction, const std::string& what) const {
@@ -75,8 +66,8 @@ std::vector<std::string> token_labels(const MethodInputs& in) {
 std::string layers_label(Scope scope, int layer, int num_layers, int head) {
   std::string s;
   switch (scope) {
-    case Scope::Layer: s = "block " + std::to_string(layer); break;
-    case Scope::UpTo: s = layer == 1 ? "block 1" : "blocks 1.." + std::to_string(layer); break;
+    case Scope::Block: s = "block " + std::to_string(layer); break;
+    case Scope::Through: s = layer == 1 ? "block 1" : "blocks 1.." + std::to_string(layer); break;
     case Scope::EndToEnd: s = "end to end (" + std::to_string(num_layers) + " blocks)"; break;
   }
   if (head >= 0) s = "head " + std::to_string(head) + " of " + s;
@@ -214,10 +205,10 @@ Result<MethodOutput> layered(const MethodCall& call, const std::function<Eigen::
   const int L = call.layers();
   std::vector<Eigen::MatrixXd> per_layer;
   const std::vector<int> wanted = requested_layers(call);
-  const int deepest = call.req.scope == Scope::Layer ? L : wanted.back();
+  const int deepest = call.req.scope == Scope::Block ? L : wanted.back();
   for (int l = 1; l <= deepest; ++l) {
     call.step(0.5 * (l - 1) / deepest, "layer " + std::to_string(l) + "/" + std::to_string(deepest));
-    per_layer.push_back(call.req.scope == Scope::Layer && std::find(wanted.begin(), wanted.end(), l) == wanted.end()
+    per_layer.push_back(call.req.scope == Scope::Block && std::find(wanted.begin(), wanted.end(), l) == wanted.end()
                             ? Eigen::MatrixXd()
                             : layer_matrix(l));
   }
@@ -225,7 +216,7 @@ Result<MethodOutput> layered(const MethodCall& call, const std::function<Eigen::
   for (size_t k = 0; k < wanted.size(); ++k) {
     const int l = wanted[k];
     call.step(0.5 + 0.5 * double(k) / double(wanted.size()), "composing layer " + std::to_string(l));
-    Eigen::MatrixXd values = call.req.scope == Scope::Layer
+    Eigen::MatrixXd values = call.req.scope == Scope::Block
                           ? per_layer[size_t(l - 1)]
                           : compose(std::vector<Eigen::MatrixXd>(per_layer.begin(), per_layer.begin() + l));
     out.maps.push_back(make_map(call, std::move(values), layers_label(call.req.scope, l, L), call.info.is_signed));

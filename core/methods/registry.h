@@ -5,7 +5,7 @@
 //
 //   MethodInputs in{&model, &trace};            // + input, tokenizer, text when available
 //   MethodRequest req;                           // scope/layer/head/position/target/options
-//   req.scope = Scope::UpTo; req.layer = 3;
+//   req.scope = Scope::Through; req.layer = 3;
 //   Result<MethodOutput> out = compute_method("rollout", in, req);
 //   if (out) use(out->maps.front());
 #include <span>
@@ -29,11 +29,17 @@ enum MethodNeeds : unsigned {
 struct MethodInfo {
   std::string_view name;         // registry name, e.g. "rollout"
   std::string_view description;  // one line
-  bool per_layer = false;        // supports Scope::Layer (block l alone)
-  bool cumulative = false;       // supports Scope::UpTo / Scope::EndToEnd
+  bool per_layer = false;        // supports Scope::Block (block l alone)
+  bool cumulative = false;       // supports Scope::Through / Scope::EndToEnd
   bool is_signed = false;        // values can be negative (diverging colormap)
   bool per_head = false;         // MethodRequest::head selects a head
   bool explains_prediction = false;  // explains one prediction (position / target token)
+  // The map depends on a target token (MethodRequest::target_token): the Out maps and the methods
+  // that explain one prediction.
+  bool uses_target = false;
+  // The map attributes output token i to input token j (usable as a relevance for evaluation and
+  // as a layer-wise series); false for logit lens (stages x positions) and token identifiability.
+  bool attribution = true;
   unsigned needs = kNeedsTraceOnly;
   std::string_view options;      // help line: "key=default (values) ..."; empty when none
 };

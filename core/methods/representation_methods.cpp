@@ -27,7 +27,7 @@ MatrixXd read_out(const Model& model, const MatrixXd& h) {
   const Weights& w = model.weights;
   MatrixXd x = h;
   if (s.mlm_head) {
-    const Activation act = s.family == Family::Roberta ? Activation::GeluErf : s.activation;
+    const Activation act = s.mlm_activation;
     const MatrixXd pre = ops::linear<double>(h, w.mlm->dense);
     Eigen::VectorXd inv;
     ops::layer_norm<double>(ops::activate<double>(act, pre), w.mlm->norm.gamma.cast<double>(),

@@ -48,13 +48,8 @@ Result<LensOptions> lens_options(const MethodCall& call) {
   return o;
 }
 
-lens::LensScope lens_scope(const MethodCall& call) {
-  switch (call.req.scope) {
-    case Scope::Layer: return lens::LensScope::block(call.req.layer);
-    case Scope::UpTo: return lens::LensScope::through(call.req.layer);
-    case Scope::EndToEnd: return lens::LensScope::end_to_end();
-  }
-  return lens::LensScope::end_to_end();
+ScopeAt lens_scope(const MethodCall& call) {
+  return call.req.scope == Scope::EndToEnd ? ScopeAt::end_to_end() : ScopeAt{call.req.scope, call.req.layer};
 }
 
 Result<MethodOutput> pair_block(const MethodCall& call, const LensOptions& o, Backend& backend) {
@@ -112,7 +107,7 @@ Result<MethodOutput> run_tensorlens(const MethodCall& call) {
   req.token_labels = token_labels(call.in);
   MethodOutput out;
   if (call.req.scope != Scope::EndToEnd && call.req.layer == 0) {
-    const auto series = call.req.scope == Scope::Layer ? lens::Series::PerBlock : lens::Series::Cumulative;
+    const auto series = call.req.scope == Scope::Block ? lens::Series::PerBlock : lens::Series::Cumulative;
     auto maps = lens::compute_map_series(call.model(), call.trace(), req, series, *backend, call.progress);
     if (!maps) return maps.error();
     out.maps = std::move(*maps);

@@ -273,6 +273,9 @@ Result<ModelSpec> parse_config(std::string_view text, std::string_view source_na
     case Family::Llama: st = read_llama(r, j, s); break;
   }
   if (!st) return st.error();
+  // The masked-LM head's activation: BERT's uses hidden_act; RoBERTa's RobertaLMHead calls gelu
+  // (erf) whatever hidden_act says.
+  s.mlm_activation = s.family == Family::Roberta ? Activation::GeluErf : s.activation;
 
   // Every size is bounded above, so this product cannot overflow; refuse before any allocation.
   const std::int64_t params = s.parameter_count();

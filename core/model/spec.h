@@ -48,6 +48,7 @@ struct ModelSpec {
   bool embedding_norm = false;   // BERT/RoBERTa LayerNorm after the embedding sum
   bool final_norm = false;       // GPT-2 ln_f, NeoX final_layer_norm, Llama norm
   bool mlm_head = false;         // BERT/RoBERTa masked-LM head (dense, GELU, LayerNorm, decoder)
+  Activation mlm_activation = Activation::GeluErf;  // the MLM head's (set by parse_config per family)
   bool attention_bias = false;   // q/k/v biases (GPT-2, BERT, NeoX; Qwen2-style Llama)
   bool output_bias = false;      // attention output projection bias
   bool mlp_bias = false;

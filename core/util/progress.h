@@ -24,6 +24,20 @@ class CancelFlag : public Progress {
   std::atomic<bool> flag_{false};
 };
 
+// Reports a sub-range [from, to] of a parent's progress; forwards cancellation.
+class ProgressSlice final : public Progress {
+ public:
+  ProgressSlice(Progress* parent, double from, double to) : parent_(parent), from_(from), to_(to) {}
+  void report(double fraction, std::string_view what) override {
+    if (parent_) parent_->report(from_ + (to_ - from_) * fraction, what);
+  }
+  bool cancelled() const override { return parent_ && parent_->cancelled(); }
+
+ private:
+  Progress* parent_;
+  double from_, to_;
+};
+
 // Thrown inside computations when Progress::cancelled() is seen; caught at the job boundary.
 struct Cancelled {};
 

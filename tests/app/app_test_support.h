@@ -4,7 +4,7 @@
 #include <QSignalSpy>
 #include <QString>
 
-#include "app/gui/analysis.h"
+#include "app/gui/displayed_map.h"
 #include "app/gui/app_context.h"
 
 namespace tl::app::test {
@@ -12,9 +12,9 @@ namespace tl::app::test {
 inline const QString kSample = QStringLiteral("Once upon a time, there was a little girl named Lily.");
 
 // stories260K and its tokenizer, loaded on first use (aborts the test binary when that fails).
-inline ModelSession embedded() {
-  static const ModelSession session = [] {
-    auto s = load_embedded_session();
+inline SessionPtr embedded() {
+  static const SessionPtr session = [] {
+    auto s = tl::engine::Session::open_embedded();
     if (!s) qFatal("embedded model: %s", s.error().message.c_str());
     return s.value();
   }();

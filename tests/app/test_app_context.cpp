@@ -52,7 +52,7 @@ class TestAppContext : public QObject {
     // Head-mean attention of block 1: causal (upper triangle zero), rows sum to 1 within 1e-5
     // (fp32 softmax).
     context.setMethod("attention-mean");
-    QCOMPARE(context.mapChoice().scope, tl::Scope::Layer);  // the only scope it offers
+    QCOMPARE(context.mapChoice().scope, tl::Scope::Block);  // the only scope it offers
     QVERIFY(wait_for_analysis(context));
     map = context.map();
     QCOMPARE(QString::fromStdString(map->provenance.layers), QString("block 1"));
@@ -76,10 +76,32 @@ class TestAppContext : public QObject {
     }
     QCOMPARE(errors.count(), 0);  // a decoder with a last token: every method applies
   }
-  // Cells are coloured by Vulkan where a device exists (lavapipe here), else by the CPU; both give
-  // the same picture within one colormap entry per cell.
+  // The GUI is a thin client of the engine session: its map is bit for bit the engine's for the
+  // same choice (tests/cli/test_cli.cpp shows the same for the CLI, so both give identical maps).
+  void mapIsBitIdenticalToTheEngineSession() {
+    AppContext context;
+    context.setComputeDevice(QStringLiteral("cpu"));
+    context.setSession(embedded());
+    context.setMethod(QStringLiteral("tensorlens-in"));
+    context.setScope(tl::Scope::Through);
+    context.setBlock(3);
+    context.setText(kSample);
+    QVERIFY(wait_for_analysis(context));
+    QVERIFY(context.map());
+    auto session = tl::engine::Session::open_embedded(std::make_shared<tl::engine::Device>("cpu"));
+    QVERIFY(session.ok());
+    auto analysis = (*session)->analyse(kSample.toStdString());
+    QVERIFY(analysis.ok());
+    auto map = (*session)->compute_map(*analysis, {.method = "tensorlens-in", .scope = tl::Scope::Through, .block = 3});
+    QVERIFY(map.ok());
+    QVERIFY(map->values == context.map()->values);
+  }
+  // Cells are coloured on the session's device: by Vulkan where the compute device is one
+  // (lavapipe chosen by index here), else by the CPU; both give the same picture within one
+  // colormap entry per cell.
   void cellsByVulkanOrCpuAgree() {
     AppContext context;
+    context.setComputeDevice(QStringLiteral("0"));
     context.setSession(embedded());
     context.setText(kSample);
     QVERIFY(wait_for_analysis(context));
@@ -124,7 +146,7 @@ class TestAppContext : public QObject {
     QVERIFY(wait_for_analysis(context));
     QCOMPARE(context.numBlocks(), 5);
     context.setMethod("rollout");
-    context.setScope(tl::Scope::UpTo);
+    context.setScope(tl::Scope::Through);
     context.setBlock(3);
     QVERIFY(wait_for_analysis(context));
     QCOMPARE(QString::fromStdString(context.map()->provenance.layers), QString("blocks 1..3"));
@@ -143,7 +165,7 @@ class TestAppContext : public QObject {
     for (int b = 1; b <= 5; ++b) {
       MapChoice c = context.mapChoice();
       c.block = b;
-      const auto m = compute_map(context.session(), *context.analysis(), c);
+      const auto m = context.session()->compute_map(*context.analysis(), c);
       QVERIFY(m.ok());
       const auto r = tl::render::display_range(m.value(), style, context.specialTokens());
       QVERIFY(r.lo >= shared->lo && r.hi <= shared->hi);
@@ -155,7 +177,7 @@ class TestAppContext : public QObject {
     QSignalSpy finished(&context, &AppContext::analysisFinished);
     for (int k = 1; k <= 20; ++k) context.setText(kSample.left(10 + k));
     context.setText(QStringLiteral("Lily"));
-    QTRY_VERIFY_WITH_TIMEOUT(context.analysis() && context.analysis()->text == QStringLiteral("Lily") && context.map(), 60000);
+    QTRY_VERIFY_WITH_TIMEOUT(context.analysis() && QString::fromStdString(context.analysis()->text) == QStringLiteral("Lily") && context.map(), 60000);
     QCOMPARE(context.map()->rows(), static_cast<int>(context.encoding().size()));
     QVERIFY(finished.count() < 21);  // stale texts were dropped, not all analysed and shown
   }

@@ -6,7 +6,6 @@
 #include <QtTest>
 
 #include "app/gui/app_context.h"
-#include "app/gui/compute_device.h"
 #include "core/gpu/gpu.h"
 #include "tests/app/app_test_support.h"
 
@@ -45,14 +44,14 @@ class TestComputeDevice : public QObject {
     AppContext cpu;
     const auto cpu_map = analyse_on(cpu, QStringLiteral("cpu"));
     QVERIFY(cpu_map);
-    QVERIFY(!cpu.compute()->on_gpu());
-    QVERIFY2(cpu.compute()->note().find("cpu backend") != std::string::npos, cpu.compute()->note().c_str());
+    QVERIFY(!cpu.device().on_gpu());
+    QVERIFY2(cpu.device().note().find("cpu backend") != std::string::npos, cpu.device().note().c_str());
 
     AppContext gpu;
     const auto gpu_map = analyse_on(gpu, QStringLiteral("0"));  // the first Vulkan device (lavapipe on CI)
     QVERIFY(gpu_map);
-    QVERIFY2(gpu.compute()->on_gpu(), gpu.compute()->note().c_str());
-    QVERIFY2(gpu.compute()->note().find("vulkan") != std::string::npos, gpu.compute()->note().c_str());
+    QVERIFY2(gpu.device().on_gpu(), gpu.device().note().c_str());
+    QVERIFY2(gpu.device().note().find("vulkan") != std::string::npos, gpu.device().note().c_str());
     QCOMPARE(gpu_map->rows(), cpu_map->rows());
     // fp32 on both sides, different summation orders: 1e-4 relative (the CPU/GPU bound for maps,
     // as in test_vulkan_lens_maps).
@@ -69,8 +68,8 @@ class TestComputeDevice : public QObject {
     const auto map = analyse_on(context, QStringLiteral("0"));
     QVERIFY(map);
     QVERIFY2(errors.isEmpty(), errors.isEmpty() ? "" : qPrintable(errors.front().front().toString()));
-    QVERIFY(!context.compute()->on_gpu());
-    const std::string note = context.compute()->note();
+    QVERIFY(!context.device().on_gpu());
+    const std::string note = context.device().note();
     QVERIFY2(note.find("device lost") != std::string::npos, note.c_str());
   }
 
@@ -79,8 +78,8 @@ class TestComputeDevice : public QObject {
     for (const QString& choice : {QStringLiteral("auto"), QStringLiteral("0")}) {
       AppContext context;
       QVERIFY(analyse_on(context, choice));
-      QVERIFY(!context.compute()->on_gpu());
-      const std::string note = context.compute()->note();
+      QVERIFY(!context.device().on_gpu());
+      const std::string note = context.device().note();
       QVERIFY2(note.find("cpu backend (") != std::string::npos, note.c_str());
     }
   }
@@ -92,9 +91,9 @@ class TestComputeDevice : public QObject {
     for (const auto& d : *devices) real_gpu |= d.has_compute_queue && d.kind != tl::gpu::DeviceKind::Cpu;
     AppContext context;
     QVERIFY(analyse_on(context, QStringLiteral("auto")));
-    QCOMPARE(context.compute()->on_gpu(), real_gpu);
+    QCOMPARE(context.device().on_gpu(), real_gpu);
     if (!real_gpu) {
-      const std::string note = context.compute()->note();
+      const std::string note = context.device().note();
       QVERIFY2(note.find("runs on the CPU") != std::string::npos, note.c_str());
     }
   }

@@ -94,7 +94,7 @@ class TestEvaluationView : public QObject {
     view_->run();
     QVERIFY(done.wait(60000));
     QCOMPARE(done.at(0).at(0).toBool(), true);
-    const int L = context_->session().model->spec.num_layers;
+    const int L = context_->session()->spec().num_layers;
     QCOMPARE(view_->resultRows(), L + 1);
     QCOMPARE(view_->resultCell(0, 1).toDouble(), 1.0);  // embeddings are their own nearest embedding
     for (int r = 0; r <= L; ++r) {
@@ -113,7 +113,7 @@ class TestEvaluationView : public QObject {
     view_->run();
     QVERIFY(done.wait(120000));
     QCOMPARE(done.at(0).at(0).toBool(), true);
-    const int L = context_->session().model->spec.num_layers;
+    const int L = context_->session()->spec().num_layers;
     QCOMPARE(view_->resultRows(), L);  // one relation, subject stages 0..L-1
     for (int r = 0; r < L; ++r) {
       QCOMPARE(view_->resultCell(r, 0), QString("subject pronoun"));

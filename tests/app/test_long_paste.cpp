@@ -35,7 +35,7 @@ class TestLongPaste : public QObject {
   Q_OBJECT
  private slots:
   void tenThousandTokensAreRefusedQuickly() {
-    auto session = load_embedded_session();
+    auto session = tl::engine::Session::open_embedded();
     QVERIFY(session.ok());
     AppContext context;
     context.setPreferVulkan(false);

@@ -145,7 +145,7 @@ class TestMainWindow : public QObject {
     window_->sentencePanel()->editor()->setPlainText(QStringLiteral("Lily saw a cat."));
     QVERIFY(waitForAnalysis());
     QCOMPARE(window_->heatmap()->map()->rows(), static_cast<int>(context_->encoding().size()));
-    QCOMPARE(context_->analysis()->text, QStringLiteral("Lily saw a cat."));
+    QCOMPARE(QString::fromStdString(context_->analysis()->text), QStringLiteral("Lily saw a cat."));
   }
   void exportView() {
     QTemporaryDir dir;
@@ -206,7 +206,7 @@ class TestMainWindow : public QObject {
   void compareModelsOpensFromTheMainWindow() {
     CompareModelsWindow* w = window_->openComparison();
     QVERIFY(w && w->isWindow());
-    QCOMPARE(w->slotA()->context()->session().model, context_->session().model);  // starts from this model
+    QCOMPARE(w->slotA()->context()->session()->model_ptr(), context_->session()->model_ptr());  // starts from this model
     QCOMPARE(w->textEdit()->text(), context_->text());
     QCOMPARE(w->slotA()->context()->mapChoice().method, context_->mapChoice().method);
     QTRY_VERIFY_WITH_TIMEOUT(w->ready(), 60000);

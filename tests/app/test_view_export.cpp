@@ -173,7 +173,7 @@ class TestViewExport : public QObject {
     // Typed into the sentence box, as a user would.
     window_->sentencePanel()->editor()->setPlainText(kSample);
     QTRY_VERIFY_WITH_TIMEOUT(!context_->jobs().busy() && context_->cells() && context_->analysis() &&
-                                 context_->analysis()->text == kSample,
+                                 QString::fromStdString(context_->analysis()->text) == kSample,
                              60000);
   }
   void cleanupTestCase() { delete window_; }
@@ -210,9 +210,9 @@ class TestViewExport : public QObject {
   void everyLayerWritesOneFilePerBlockAndNeverOverwrites() {
     // A per-block method: one file per block, L in all.
     context_->setMethod(QStringLiteral("attention"));
-    context_->setScope(tl::Scope::Layer);
+    context_->setScope(tl::Scope::Block);
     QTRY_VERIFY_WITH_TIMEOUT(!context_->jobs().busy() && context_->map() && context_->map()->provenance.method == "attention", 60000);
-    const int layers = context_->session().model->spec.num_layers;
+    const int layers = context_->session()->spec().num_layers;
     const QString out = dir_.filePath("every-layer");
     QSignalSpy done(window_, &MainWindow::everyLayerExported);
     tl::render::ExportOptions o;
@@ -241,7 +241,7 @@ class TestViewExport : public QObject {
 
     // CSV of every block, cumulative for a method that composes (tensorlens-in: blocks 1..l, plus end to end).
     context_->setMethod(QStringLiteral("tensorlens-in"));
-    context_->setScope(tl::Scope::UpTo);
+    context_->setScope(tl::Scope::Through);
     QTRY_VERIFY_WITH_TIMEOUT(!context_->jobs().busy() && context_->map() && context_->map()->provenance.method == "tensorlens-in", 60000);
     QVERIFY(window_->exportEveryLayer(out, tl::render::ExportFormat::Csv, o));
     QVERIFY(done.wait(120000));

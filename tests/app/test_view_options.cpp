@@ -87,7 +87,7 @@ class TestViewOptions : public QObject {
   // comparison's map A, blocks 1..l for every l in the tiles) colour on one range when the shared
   // scale is on, each on its own when off.
   void sharedScaleAcrossViews() {
-    context_->setScope(tl::Scope::UpTo);
+    context_->setScope(tl::Scope::Through);
     context_->setBlock(1);
     QVERIFY(openView("heatmap"));
     QVERIFY(openView("layers"));
@@ -221,7 +221,7 @@ class TestViewOptions : public QObject {
 
   // Two models: one shared scale for both slots, clicks linked by byte spans, choices in step.
   void twoModelsShareScaleAndSelection() {
-    auto session = load_embedded_session();
+    auto session = tl::engine::Session::open_embedded();
     QVERIFY(session.ok());
     CompareModelsWindow w(session.value(), kSample);
     w.show();
@@ -232,7 +232,7 @@ class TestViewOptions : public QObject {
     QCOMPARE(&a->scales(), &b->scales());
 
     // Method and relative block from either side (both the embedded model: the same block).
-    w.setScope(tl::Scope::Layer);
+    w.setScope(tl::Scope::Block);
     w.setBlock(2);
     QCOMPARE(b->block(), 2);
     w.setBlockOfB(4);

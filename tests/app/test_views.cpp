@@ -36,7 +36,7 @@ class TestViews : public QObject {
   MainWindow* window_ = nullptr;
 
   int n() const { return static_cast<int>(context_->encoding().size()); }
-  const tl::ModelSpec& spec() const { return context_->session().model->spec; }
+  const tl::ModelSpec& spec() const { return context_->session()->spec(); }
 
   // Switches to the view and waits until it shows the current analysis.
   bool openView(const QString& name) {
@@ -108,7 +108,7 @@ class TestViews : public QObject {
     QVERIFY(t);
     // tensorlens-in end to end: blocks 1..l for every l, then end to end (Llama has a final norm).
     QCOMPARE(t->method, std::string("tensorlens-in"));
-    QCOMPARE(t->scope, tl::Scope::UpTo);
+    QCOMPARE(t->scope, tl::Scope::Through);
     QCOMPARE(view->tiles()->count(), spec().num_layers + 1);
     QCOMPARE(view->tiles()->tile(0).label, QString("block 1"));
     QCOMPARE(view->tiles()->tile(2).label, QString("blocks 1..3"));
@@ -129,7 +129,7 @@ class TestViews : public QObject {
     QTest::mouseClick(view->tiles(), Qt::LeftButton, {}, view->tiles()->tileRect(2).center().toPoint());
     QCOMPARE(window_->views()->currentViewName(), QString("heatmap"));
     QVERIFY(waitForMap("tensorlens-in", "blocks 1..3"));
-    QCOMPARE(context_->mapChoice().scope, tl::Scope::UpTo);
+    QCOMPARE(context_->mapChoice().scope, tl::Scope::Through);
     QCOMPARE(context_->mapChoice().block, 3);
     QCOMPARE(QString::fromStdString(window_->heatmap()->map()->provenance.layers), QString("blocks 1..3"));
   }
@@ -139,7 +139,7 @@ class TestViews : public QObject {
     QVERIFY(waitForMap("attention"));
     QVERIFY(openView("layers"));
     LayerwiseView* view = window_->views()->layers();
-    QCOMPARE(view->shown()->scope, tl::Scope::Layer);
+    QCOMPARE(view->shown()->scope, tl::Scope::Block);
     QCOMPARE(view->tiles()->count(), spec().num_layers * spec().num_heads);
     QCOMPARE(view->shown()->columns, spec().num_heads);
     QCOMPARE(view->tiles()->tile(spec().num_heads + 2).label, QString("block 2 \u00b7 head 2"));
@@ -209,7 +209,7 @@ class TestViews : public QObject {
     QCOMPARE(b->lens_block->rows(), d);
     QCOMPARE(b->true_block->cols(), d);
     // ||T[i,:,j,:]||_F is the tensorlens map's entry (i, j), end to end.
-    auto map = compute_map(context_->session(), *context_->analysis(), MapChoice{"tensorlens", tl::Scope::EndToEnd, 1, 0});
+    auto map = context_->session()->compute_map(*context_->analysis(), MapChoice{.method = "tensorlens", .scope = tl::Scope::EndToEnd});
     QVERIFY(map.ok());
     const double want = map->values(n() - 1, 3);
     QVERIFY2(std::abs(b->lens_block->values.norm() - want) < 1e-4 * want,

@@ -40,7 +40,7 @@ class TestWorkspaceSession : public QObject {
       session.setAutosaveInterval(0);
       context.setText(QStringLiteral("Once upon a time there was a cat."));
       context.setMethod(QStringLiteral("rollout"));
-      context.setScope(tl::Scope::Layer);
+      context.setScope(tl::Scope::Block);
       context.setBlock(3);
       tl::render::HeatmapStyle style = context.style();
       style.colormap = tl::render::ColormapChoice::Magma;
@@ -75,7 +75,7 @@ class TestWorkspaceSession : public QObject {
     QSignalSpy finished(&context, &AppContext::analysisFinished);
     context.setSession(embedded());
     QVERIFY(finished.wait(60000));
-    QCOMPARE(context.mapChoice().scope, tl::Scope::Layer);
+    QCOMPARE(context.mapChoice().scope, tl::Scope::Block);
     QCOMPARE(context.block(), 3);
     QCOMPARE(context.selectedRow(), 4);
     QCOMPARE(context.selectedCol(), 2);

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "core/engine/session.h"
 #include "core/io/npy.h"
 
 namespace {
@@ -407,5 +408,31 @@ TEST(Cli, EvalBadInputIsAnError) {
     CliRun r = run(args + " --quiet");
     EXPECT_NE(r.status, 0) << args;
     EXPECT_NE(r.out.find("error"), std::string::npos) << args << ": " << r.out;
+  }
+}
+
+// The CLI is a thin client of the engine session: its map is bit for bit the engine's for the
+// same request (tests/app/test_app_context.cpp shows the same for the GUI's AppContext, so the CLI
+// and the GUI give identical maps).
+TEST(Cli, AnalyzeIsBitIdenticalToTheEngineSession) {
+  const std::string text = "Once upon a time, there was a little girl named Lily.";
+  for (const char* method : {"tensorlens-in", "rollout"}) {
+    const std::string out = tmp(std::string("engine-") + method + ".npy");
+    std::filesystem::remove(out);
+    CliRun r = run("analyze --text '" + text + "' --method " + method + " --through 3 --quiet --out " + out);
+    ASSERT_EQ(r.status, 0) << r.out;
+    auto npy = tl::read_npy(out);
+    ASSERT_TRUE(npy.ok()) << npy.error().message;
+
+    auto session = tl::engine::Session::open_embedded(std::make_shared<tl::engine::Device>("cpu"));
+    ASSERT_TRUE(session.ok());
+    auto analysis = (*session)->analyse(text);
+    ASSERT_TRUE(analysis.ok());
+    auto map = (*session)->compute_map(*analysis, {.method = method, .scope = tl::Scope::Through, .block = 3});
+    ASSERT_TRUE(map.ok()) << map.error().message;
+    ASSERT_EQ(npy->shape, (std::vector<std::int64_t>{map->rows(), map->cols()}));
+    std::size_t k = 0;
+    for (int i = 0; i < map->rows(); ++i)
+      for (int j = 0; j < map->cols(); ++j, ++k) EXPECT_EQ(npy->data[k], map->values(i, j)) << method << " " << i << "," << j;
   }
 }

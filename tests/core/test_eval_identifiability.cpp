@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "core/eval/identifiability.h"
-#include "core/methods/synthetic_model.h"
+#include "tests/support/synthetic_model.h"
 
 namespace tl::eval {
 namespace {

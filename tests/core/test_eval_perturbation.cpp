@@ -5,7 +5,7 @@
 
 #include "core/eval/perturbation.h"
 #include "core/eval/relevance.h"
-#include "core/methods/synthetic_model.h"
+#include "tests/support/synthetic_model.h"
 #include "core/util/rng.h"
 
 namespace tl::eval {

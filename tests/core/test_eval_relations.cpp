@@ -9,7 +9,7 @@
 #include "core/forward/forward.h"
 #include "core/lens/analysis.h"
 #include "core/lens/operator.h"
-#include "core/methods/synthetic_model.h"
+#include "tests/support/synthetic_model.h"
 
 namespace tl::eval {
 namespace {
@@ -91,7 +91,7 @@ TEST(EvalRelations, StageLensBlockMatchesTheEngineAndTheOperator) {
   lens::PairBlockRequest req;
   req.output_token = 4;
   req.input_token = 1;
-  req.scope = lens::LensScope::through(3);
+  req.scope = ScopeAt::through(3);
   req.precision = Precision::Float64;
   auto pb = lens::compute_pair_block(m, t, req, backend);
   ASSERT_TRUE(pb.ok());

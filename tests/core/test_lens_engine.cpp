@@ -10,7 +10,7 @@ namespace {
 
 using namespace lens_test;
 using lens::LensMethod;
-using lens::LensScope;
+using ScopeAt;
 using lens::MapRequest;
 using lens::Strategy;
 
@@ -96,7 +96,7 @@ TEST(LensRollout, EqualsAttentionRollout) {
   const double scale = std::pow(2.0, layers);
   CpuBackend be;
   MapRequest req;
-  req.scope = LensScope::through(layers);
+  req.scope = ScopeAt::through(layers);
   req.precision = Precision::Float64;
   for (Strategy s : {Strategy::Full, Strategy::RowSlices}) {
     req.strategy = s;
@@ -110,7 +110,7 @@ TEST(LensRollout, EqualsAttentionRollout) {
       lens::PairBlockRequest pr;
       pr.output_token = i;
       pr.input_token = j;
-      pr.scope = LensScope::through(layers);
+      pr.scope = ScopeAt::through(layers);
       pr.precision = Precision::Float64;
       auto blk = lens::compute_pair_block(rc.model, rc.trace, pr, be);
       ASSERT_TRUE(blk.ok()) << blk.error().message;
@@ -221,9 +221,9 @@ TEST(LensRequest, Validation) {
   const Trace t = run_forward(m, make_input(m, 4, 3));
   CpuBackend be;
   MapRequest req;
-  req.scope = LensScope::block(3);  // 2 blocks
+  req.scope = ScopeAt::block(3);  // 2 blocks
   EXPECT_FALSE(lens::compute_map(m, t, req, be).ok());
-  req.scope = LensScope::block(2);
+  req.scope = ScopeAt::block(2);
   req.input = lens::InputEnd::TokenEmbeddings;
   EXPECT_FALSE(lens::compute_map(m, t, req, be).ok());
   req = MapRequest{};
@@ -245,7 +245,7 @@ TEST(LensMap, LabelsAndProvenance) {
   CpuBackend be;
   MapRequest req;
   req.method = LensMethod::InOut;
-  req.scope = LensScope::through(1);
+  req.scope = ScopeAt::through(1);
   req.token_labels = {"a", "b", "c"};
   auto map = lens::compute_map(m, t, req, be);
   ASSERT_TRUE(map.ok());

@@ -11,7 +11,7 @@ namespace {
 using namespace lens_test;
 using lens::InputEnd;
 using lens::LensMethod;
-using lens::LensScope;
+using ScopeAt;
 using lens::MapRequest;
 using lens::Strategy;
 
@@ -73,9 +73,9 @@ TEST_P(LensFamily, DetachedJacobian) {
   const Trace t = run_forward(m, make_input(m, 5, 6));
   const int n = t.num_tokens(), d = m.spec.hidden_size, layers = m.spec.num_layers;
   CpuBackend be;
-  struct ScopeCase { LensScope scope; int first, last; bool final_norm; };
-  for (const ScopeCase& sc : {ScopeCase{LensScope::end_to_end(), 1, layers, true},
-                              ScopeCase{LensScope::block(2), 2, 2, false}}) {
+  struct ScopeCase { ScopeAt scope; int first, last; bool final_norm; };
+  for (const ScopeCase& sc : {ScopeCase{ScopeAt::end_to_end(), 1, layers, true},
+                              ScopeCase{ScopeAt::block(2), 2, 2, false}}) {
     const MatD x0 = t.blocks[sc.first - 1].input;
     ASSERT_LT(rel_err(detached_forward(m, t, x0, sc.first, sc.last, sc.final_norm),
                       sc.final_norm ? t.final_hidden : t.blocks[sc.last - 1].output), 1e-9);
@@ -165,7 +165,7 @@ TEST_P(LensFamily, StrategiesAgree) {
   const Trace t = run_forward(m, make_input(m, 6, 9));
   CpuBackend be;
   for (LensMethod method : {LensMethod::TensorLens, LensMethod::In, LensMethod::Out, LensMethod::InOut}) {
-    for (LensScope scope : {LensScope::end_to_end(), LensScope::block(2), LensScope::through(1)}) {
+    for (ScopeAt scope : {ScopeAt::end_to_end(), ScopeAt::block(2), ScopeAt::through(1)}) {
       MapRequest base;
       base.method = method;
       base.scope = scope;
@@ -212,8 +212,8 @@ TEST_P(LensFamily, SeriesMatchesSingleMaps) {
                 layers + (series == lens::Series::Cumulative && m.spec.final_norm ? 1 : 0));
       for (std::size_t k = 0; k < maps->size(); ++k) {
         const int l = static_cast<int>(k) + 1;
-        req.scope = l > layers ? LensScope::end_to_end()
-                               : series == lens::Series::PerBlock ? LensScope::block(l) : LensScope::through(l);
+        req.scope = l > layers ? ScopeAt::end_to_end()
+                               : series == lens::Series::PerBlock ? ScopeAt::block(l) : ScopeAt::through(l);
         auto single = lens::compute_map(m, t, req, be);
         ASSERT_TRUE(single.ok());
         EXPECT_EQ((*maps)[k].provenance.layers, req.scope.describe());

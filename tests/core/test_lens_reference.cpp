@@ -17,7 +17,7 @@ namespace {
 using namespace lens_test;
 using lens::InputEnd;
 using lens::LensMethod;
-using lens::LensScope;
+using ScopeAt;
 using lens::MapRequest;
 using lens::Strategy;
 
@@ -166,7 +166,7 @@ TEST_P(LensReference, StrategiesAgree) {
   const Trace t = run_forward(model(), c_.input, Precision::Float64);
   CpuBackend be;
   for (LensMethod method : {LensMethod::TensorLens, LensMethod::In, LensMethod::Out, LensMethod::InOut}) {
-    for (LensScope scope : {LensScope::end_to_end(), LensScope::block(2)}) {
+    for (ScopeAt scope : {ScopeAt::end_to_end(), ScopeAt::block(2)}) {
       MapRequest req;
       req.method = method;
       req.scope = scope;

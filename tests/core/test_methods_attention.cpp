@@ -13,7 +13,7 @@
 #include "core/methods/baselines.h"
 #include "core/methods/method_common.h"
 #include "core/methods/registry.h"
-#include "core/methods/synthetic_model.h"
+#include "tests/support/synthetic_model.h"
 
 namespace tl {
 namespace {
@@ -70,7 +70,7 @@ TEST(Rollout, RowsSumToOneAtEveryDepth) {
   for (Family f : {Family::Gpt2, Family::Bert, Family::Llama}) {
     const Model m = small_model(f, 3);
     const Trace t = run(m, 7);
-    for (Scope s : {Scope::Layer, Scope::UpTo}) {
+    for (Scope s : {Scope::Block, Scope::Through}) {
       const MethodOutput out = compute("rollout", m, t, scoped(s, 0));
       ASSERT_EQ(out.maps.size(), 3u);
       for (const Map& map : out.maps) {
@@ -179,13 +179,13 @@ TEST(GradRollout, RegistryExplainsTheLastTokenOfADecoder) {
 TEST(Attention, MapsAreTheTraceProbabilities) {
   const Model m = small_model(Family::Gpt2, 2);
   const Trace t = run(m, 5);
-  MethodRequest req = scoped(Scope::Layer, 2);
+  MethodRequest req = scoped(Scope::Block, 2);
   req.head = 3;
   const MethodOutput one = compute("attention", m, t, req);
   ASSERT_EQ(one.maps.size(), 1u);
   EXPECT_EQ(one.maps[0].values, t.blocks[1].attn_probs[3]);
-  EXPECT_EQ(compute("attention", m, t, scoped(Scope::Layer, 0)).maps.size(), 8u);  // every layer and head
-  const Map mean = compute("attention-mean", m, t, scoped(Scope::Layer, 1)).maps.at(0);
+  EXPECT_EQ(compute("attention", m, t, scoped(Scope::Block, 0)).maps.size(), 8u);  // every layer and head
+  const Map mean = compute("attention-mean", m, t, scoped(Scope::Block, 1)).maps.at(0);
   EXPECT_LE((mean.values - methods::mean_attention(t, 1)).cwiseAbs().maxCoeff(), 1e-15);
   req.head = 4;
   MethodInputs in;
@@ -206,7 +206,7 @@ TEST(NormBased, EqualsAttentionTimesInputNormForIdentityValues) {
   a.o.W = MatF::Identity(8, 8);
   a.v.b.setZero();
   const Trace t = run(m, 5);
-  const Map map = compute("norm", m, t, scoped(Scope::Layer, 1)).maps.at(0);
+  const Map map = compute("norm", m, t, scoped(Scope::Block, 1)).maps.at(0);
   const BlockTrace& bt = t.blocks[0];
   for (int i = 0; i < 5; ++i) {
     for (int j = 0; j < 5; ++j) EXPECT_NEAR(map.values(i, j), bt.attn_probs[0](i, j) * bt.ln1_out.row(j).norm(), 1e-12);
@@ -260,7 +260,7 @@ TEST(Alti, DecompositionSumsToTheSubLayerOutput) {
       }
     }
     for (const char* name : {"alti", "globenc"}) {
-      for (const Map& map : compute(name, m, t, scoped(Scope::Layer, 0)).maps) {
+      for (const Map& map : compute(name, m, t, scoped(Scope::Block, 0)).maps) {
         EXPECT_LE((map.values.rowwise().sum().array() - 1.0).abs().maxCoeff(), 1e-12) << name;
         EXPECT_GE(map.values.minCoeff(), 0.0) << name;
       }
@@ -273,7 +273,7 @@ TEST(Alti, DecompositionSumsToTheSubLayerOutput) {
 TEST(EffectiveAttention, EqualsAttentionWhenTokensFitTheHeadDimension) {
   const Model m = small_model(Family::Gpt2, 1, 16, 2);  // head dim 8
   const Trace t = run(m, 6);                            // N = 6 <= 8: the values span R^N
-  const MethodOutput out = compute("effective-attention", m, t, scoped(Scope::Layer, 1));
+  const MethodOutput out = compute("effective-attention", m, t, scoped(Scope::Block, 1));
   ASSERT_EQ(out.maps.size(), 2u);
   for (int h = 0; h < 2; ++h) EXPECT_LE((out.maps[size_t(h)].values - t.blocks[0].attn_probs[size_t(h)]).cwiseAbs().maxCoeff(), 1e-10);
 }
@@ -282,7 +282,7 @@ TEST(EffectiveAttention, KeepsEveryHeadOutputWhenItDiffers) {
   const Model m = small_model(Family::Llama, 1, 16, 4);  // head dim 4, GQA
   const Trace t = run(m, 10);                            // N = 10 > 4
   const auto values = methods::head_value_outputs(m, t, 1);
-  const MethodOutput out = compute("effective-attention", m, t, scoped(Scope::Layer, 1));
+  const MethodOutput out = compute("effective-attention", m, t, scoped(Scope::Block, 1));
   ASSERT_EQ(out.maps.size(), 4u);
   for (int h = 0; h < 4; ++h) {
     const MatrixXd& a = t.blocks[0].attn_probs[size_t(h)];

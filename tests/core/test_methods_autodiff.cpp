@@ -17,7 +17,7 @@
 #include "core/forward/forward.h"
 #include "core/forward/ops.h"
 #include "core/io/npy.h"
-#include "core/methods/synthetic_model.h"
+#include "tests/support/synthetic_model.h"
 
 namespace tl {
 namespace {

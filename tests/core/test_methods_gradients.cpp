@@ -15,7 +15,7 @@
 #include "core/io/npy.h"
 #include "core/methods/method_common.h"
 #include "core/methods/registry.h"
-#include "core/methods/synthetic_model.h"
+#include "tests/support/synthetic_model.h"
 
 namespace tl {
 namespace {
@@ -143,8 +143,8 @@ TEST(Jacobian, MapEntriesAreBlockNormsAndComposeByTheChainRule) {
   const Trace t = run(m, in);
   const int n = 4;
   const Map end = compute("jacobian", m, t).maps.at(0);
-  const Map upto1 = compute("jacobian", m, t, request(Scope::UpTo, 1)).maps.at(0);
-  const Map block1 = compute("jacobian", m, t, request(Scope::Layer, 1)).maps.at(0);
+  const Map upto1 = compute("jacobian", m, t, request(Scope::Through, 1)).maps.at(0);
+  const Map block1 = compute("jacobian", m, t, request(Scope::Block, 1)).maps.at(0);
   EXPECT_LE((upto1.values - block1.values).cwiseAbs().maxCoeff(), 1e-12);  // wrt = embeddings: the same map
   for (int i = 0; i < n; ++i) {
     for (int j = 0; j < n; ++j) {
@@ -156,14 +156,14 @@ TEST(Jacobian, MapEntriesAreBlockNormsAndComposeByTheChainRule) {
       // Chain rule over tokens: J_{2}[i, j] = sum_k B_2[i, k] J_{1}[k, j].
       MatrixXd chained = MatrixXd::Zero(m.spec.hidden_size, m.spec.hidden_size);
       for (int k = 0; k < n; ++k) {
-        chained += *compute("jacobian", m, t, pair_request(Scope::Layer, 2, i, k)).block *
-                   *compute("jacobian", m, t, pair_request(Scope::UpTo, 1, k, j)).block;
+        chained += *compute("jacobian", m, t, pair_request(Scope::Block, 2, i, k)).block *
+                   *compute("jacobian", m, t, pair_request(Scope::Through, 1, k, j)).block;
       }
-      const MatrixXd direct = *compute("jacobian", m, t, pair_request(Scope::UpTo, 2, i, j)).block;
+      const MatrixXd direct = *compute("jacobian", m, t, pair_request(Scope::Through, 2, i, j)).block;
       EXPECT_LE((chained - direct).norm(), 1e-10 * (1 + direct.norm()));
     }
   }
-  const MethodOutput all = compute("hidden-token-attribution", m, t, request(Scope::UpTo, 0));
+  const MethodOutput all = compute("hidden-token-attribution", m, t, request(Scope::Through, 0));
   ASSERT_EQ(all.maps.size(), 2u);
   for (const Map& map : all.maps) EXPECT_LE((map.values.rowwise().sum().array() - 1.0).abs().maxCoeff(), 1e-12);
   const Map hta_end = compute("hidden-token-attribution", m, t).maps.at(0);
@@ -222,7 +222,7 @@ TEST(GradientAttributions, EncodersNeedAMaskedPosition) {
   EXPECT_EQ(out.explained_position, 2);
   EXPECT_EQ(out.explained_token, 7);
   EXPECT_GT(out.maps.at(0).values(0, 4), 0.0);  // bidirectional: a later token matters
-  r.scope = Scope::Layer;
+  r.scope = Scope::Block;
   r.layer = 1;
   EXPECT_FALSE(try_compute("saliency", m, t, r).ok());  // end to end only
 }

@@ -12,7 +12,7 @@
 
 #include "core/forward/forward.h"
 #include "core/methods/registry.h"
-#include "core/methods/synthetic_model.h"
+#include "tests/support/synthetic_model.h"
 
 namespace tl {
 namespace {
@@ -78,7 +78,7 @@ TEST(JacobianVersusTensorLens, CoincideWhenTheFrozenCoefficientsAreConstant) {
   const Trace t = run(m, 6);
   // Attention really is the constant causal average.
   EXPECT_NEAR(t.blocks[0].attn_probs[1](3, 0), 0.25, 1e-15);
-  for (const MethodRequest& r : {scoped(Scope::Layer, 1), scoped(Scope::Layer, 2), scoped(Scope::UpTo, 1),
+  for (const MethodRequest& r : {scoped(Scope::Block, 1), scoped(Scope::Block, 2), scoped(Scope::Through, 1),
                                  scoped(Scope::EndToEnd, 0)}) {
     const Map jac = compute_one("jacobian", m, t, r);
     const Map lens = compute_one("tensorlens", m, t, r);
@@ -118,7 +118,7 @@ TEST(TensorLensRegistry, InOutRowsPlusBiasAreTheTargetLogit) {
   const Map map = compute_one("tensorlens-in-out", m, t, r);
   ASSERT_EQ(map.bias.size(), 5);
   for (int i = 0; i < 5; ++i) EXPECT_NEAR(map.values.row(i).sum() + map.bias[i], t.logits(i, 9), 1e-8);
-  MethodRequest every = scoped(Scope::Layer, 0);
+  MethodRequest every = scoped(Scope::Block, 0);
   MethodInputs in;
   in.model = &m;
   in.trace = &t;

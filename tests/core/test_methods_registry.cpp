@@ -12,7 +12,7 @@
 
 #include "core/forward/forward.h"
 #include "core/methods/registry.h"
-#include "core/methods/synthetic_model.h"
+#include "tests/support/synthetic_model.h"
 
 namespace tl {
 namespace {
@@ -73,7 +73,7 @@ TEST(Registry, EveryMethodRunsOnEveryFamily) {
       MethodRequest req;
       if (!m.spec.causal) req.position = 1;  // encoders: the explained (masked) position
       if (info.per_layer && !info.cumulative) {
-        req.scope = Scope::Layer;
+        req.scope = Scope::Block;
         req.layer = 2;
       }
       auto out = compute(info.name, m, t, req);
@@ -101,7 +101,7 @@ TEST(Registry, ErrorsSayWhatIsWrong) {
   ASSERT_FALSE(unknown.ok());
   EXPECT_NE(unknown.error().message.find("rollout"), std::string::npos);  // lists the known names
   MethodRequest req;
-  req.scope = Scope::Layer;
+  req.scope = Scope::Block;
   req.layer = 3;
   auto bad_layer = compute("rollout", m, t, req);
   ASSERT_FALSE(bad_layer.ok());
@@ -120,7 +120,7 @@ TEST(TokenIdentifiability, EmbeddingsIdentifyThemselves) {
   const Model m = small_model(Family::Gpt2);
   const Trace t = run(m, 6);
   MethodRequest req;
-  req.scope = Scope::Layer;
+  req.scope = Scope::Block;
   req.layer = 1;
   auto out = compute("token-identifiability", m, t, req);
   ASSERT_TRUE(out.ok());

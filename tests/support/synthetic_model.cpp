@@ -1,4 +1,4 @@
-#include "core/methods/synthetic_model.h"
+#include "tests/support/synthetic_model.h"
 
 #include <algorithm>
 #include <random>
