@@ -116,9 +116,9 @@ Result<NpyArray> parse_npy(std::span<const unsigned char> b, std::string_view so
 }
 
 Result<NpyArray> read_npy(const std::filesystem::path& path) {
-  auto f = MappedFile::open(path);
+  auto f = read_binary_file(path);
   if (!f) return f.error();
-  return parse_npy((*f)->bytes(), path.string());
+  return parse_npy(f.value(), path.string());
 }
 
 std::vector<unsigned char> serialize_npy(std::span<const std::int64_t> shape, std::span<const double> data,

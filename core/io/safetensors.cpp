@@ -7,6 +7,7 @@
 #include <set>
 
 #include "core/io/file_util.h"
+#include "core/io/json_util.h"
 #include "core/util/half.h"
 
 namespace tl {
@@ -71,29 +72,27 @@ std::string shape_string(std::span<const std::int64_t> shape) {
   return s + "]";
 }
 
-Result<SafetensorsFile> parse_safetensors(std::span<const unsigned char> bytes, std::string source) {
-  const std::uint64_t file_size = bytes.size();
-  if (file_size < 8)
-    return make_error(source + ": file too small (" + std::to_string(file_size) +
-                      " bytes) to hold the 8-byte header length");
-  std::uint64_t header_len = 0;
-  std::memcpy(&header_len, bytes.data(), 8);
+namespace {
+
+// The checks on the 8-byte length; `file_size` is the whole file.
+Status check_header_length(std::uint64_t header_len, std::uint64_t file_size, const std::string& source) {
   if (header_len > file_size - 8)
     return make_error(source + ": header length " + std::to_string(header_len) + " is beyond the file (" +
                       std::to_string(file_size) + " bytes)");
   if (header_len > kMaxHeaderBytes)
     return make_error(source + ": header length " + std::to_string(header_len) + " exceeds the " +
                       std::to_string(kMaxHeaderBytes) + "-byte limit");
-  const auto header_begin = reinterpret_cast<const char*>(bytes.data() + 8);
-  json header;
-  try {
-    header = json::parse(header_begin, header_begin + header_len);
-  } catch (const json::exception& e) {
-    return make_error(source + ": header is not valid JSON (" + e.what() + ")");
-  }
+  return {};
+}
+
+// The header JSON -> tensors with file_offset relative to the start of the data section.
+Result<SafetensorsFile> parse_header(const char* header_begin, std::uint64_t header_len, std::uint64_t data_size,
+                                     const std::string& source) {
+  auto parsed = parse_json(std::string_view(header_begin, header_len), source + ": header");
+  if (!parsed) return parsed.error();
+  const json& header = parsed.value();
   if (!header.is_object()) return make_error(source + ": header is not a JSON object");
 
-  const std::span<const unsigned char> data = bytes.subspan(8 + header_len);
   SafetensorsFile file;
   file.source = source;
   std::vector<Extent> extents;
@@ -132,14 +131,15 @@ Result<SafetensorsFile> parse_safetensors(std::span<const unsigned char> bytes, 
     if (!as_unsigned((*off)[0], begin) || !as_unsigned((*off)[1], end))
       return make_error(where + ": data_offsets " + off->dump() + " must be non-negative integers");
     if (begin > end) return make_error(where + ": data_offsets " + off->dump() + " are reversed");
-    if (end > data.size())
+    if (end > data_size)
       return make_error(where + ": data_offsets " + off->dump() + " out of range: the data section has " +
-                        std::to_string(data.size()) + " bytes");
+                        std::to_string(data_size) + " bytes");
     if (end - begin != expected_bytes)
       return make_error(where + ": byte size " + std::to_string(end - begin) + " does not match dtype " + t.dtype +
                         " (" + std::to_string(elem_size) + " bytes) x shape " + shape_string(t.shape) + " = " +
                         std::to_string(expected_bytes) + " bytes");
-    t.bytes = data.subspan(begin, end - begin);
+    t.file_offset = begin;
+    t.byte_size = end - begin;
     extents.push_back({begin, end, file.tensors.size()});
     file.tensors.push_back(std::move(t));
   }
@@ -160,6 +160,54 @@ Result<SafetensorsFile> parse_safetensors(std::span<const unsigned char> bytes, 
   return file;
 }
 
+}  // namespace
+
+Result<SafetensorsFile> parse_safetensors(std::span<const unsigned char> bytes, std::string source) {
+  const std::uint64_t file_size = bytes.size();
+  if (file_size < 8)
+    return make_error(source + ": file too small (" + std::to_string(file_size) +
+                      " bytes) to hold the 8-byte header length");
+  std::uint64_t header_len = 0;
+  std::memcpy(&header_len, bytes.data(), 8);
+  if (Status st = check_header_length(header_len, file_size, source); !st) return st.error();
+  const std::span<const unsigned char> data = bytes.subspan(8 + header_len);
+  auto file = parse_header(reinterpret_cast<const char*>(bytes.data() + 8), header_len, data.size(), source);
+  if (!file) return file.error();
+  for (auto& t : file->tensors) {
+    t.bytes = data.subspan(t.file_offset, t.byte_size);
+    t.file_offset += 8 + header_len;
+  }
+  return file;
+}
+
+namespace {
+
+// A safetensors file on disk: the header is read now, the tensors' bytes when they are converted.
+Result<SafetensorsFile> read_safetensors_file(const std::filesystem::path& path) {
+  const std::string source = path.string();
+  auto opened = ReadableFile::open(path);
+  if (!opened) return opened.error();
+  const auto& f = opened.value();
+  if (f->size() < 8)
+    return make_error(source + ": file too small (" + std::to_string(f->size()) +
+                      " bytes) to hold the 8-byte header length");
+  std::uint64_t header_len = 0;
+  if (Status st = f->read_at(0, &header_len, 8, "header length"); !st) return st.error();
+  if (Status st = check_header_length(header_len, f->size(), source); !st) return st.error();
+  std::string header(static_cast<std::size_t>(header_len), '\0');
+  if (Status st = f->read_at(8, header.data(), header.size(), "header"); !st) return st.error();
+  auto file = parse_header(header.data(), header_len, f->size() - 8 - header_len, source);
+  if (!file) return file.error();
+  for (auto& t : file->tensors) {
+    t.file = f;
+    t.file_offset += 8 + header_len;
+  }
+  file->keepalive = f;
+  return file;
+}
+
+}  // namespace
+
 // ---------------------------------------------------------------------------------------------
 
 Status TensorStore::add_file(SafetensorsFile file) {
@@ -175,11 +223,8 @@ Status TensorStore::add_file(SafetensorsFile file) {
 }
 
 Result<TensorStore> TensorStore::open_file(const std::filesystem::path& path) {
-  auto mapped = MappedFile::open(path);
-  if (!mapped) return mapped.error();
-  auto parsed = parse_safetensors(mapped.value()->bytes(), path.string());
+  auto parsed = read_safetensors_file(path);
   if (!parsed) return parsed.error();
-  parsed->keepalive = std::move(mapped.value());
   TensorStore store;
   store.source_ = path.string();
   if (auto st = store.add_file(std::move(parsed.value())); !st) return st.error();
@@ -199,12 +244,9 @@ Result<TensorStore> TensorStore::open_index(const std::filesystem::path& index_p
   const std::string source = index_path.string();
   auto text = read_text_file(index_path, std::size_t(64) << 20);
   if (!text) return text.error();
-  json index;
-  try {
-    index = json::parse(text.value());
-  } catch (const json::exception& e) {
-    return make_error(source + ": not valid JSON (" + e.what() + ")");
-  }
+  auto parsed_index = parse_json(text.value(), source);
+  if (!parsed_index) return parsed_index.error();
+  const json& index = parsed_index.value();
   if (!index.is_object()) return make_error(source + ": not a JSON object");
   const auto wm = index.find("weight_map");
   if (wm == index.end() || !wm->is_object()) return make_error(source + ": missing \"weight_map\" object");
@@ -223,11 +265,8 @@ Result<TensorStore> TensorStore::open_index(const std::filesystem::path& index_p
   store.source_ = source;
   const auto dir = index_path.parent_path();
   for (const auto& s : shards) {
-    auto mapped = MappedFile::open(dir / s);
-    if (!mapped) return make_error(source + ": shard " + in_quotes(s) + ": " + mapped.error().message);
-    auto parsed = parse_safetensors(mapped.value()->bytes(), (dir / s).string());
-    if (!parsed) return parsed.error();
-    parsed->keepalive = std::move(mapped.value());
+    auto parsed = read_safetensors_file(dir / s);
+    if (!parsed) return make_error(source + ": shard " + in_quotes(s) + ": " + parsed.error().message);
     if (auto st = store.add_file(std::move(parsed.value())); !st) return st.error();
   }
   for (const auto& [name, shard] : wm->items()) {
@@ -240,15 +279,27 @@ Result<TensorStore> TensorStore::open_index(const std::filesystem::path& index_p
 }
 
 Result<TensorStore> TensorStore::open_dir(const std::filesystem::path& dir) {
-  std::error_code ec;
-  if (!std::filesystem::is_directory(dir, ec)) return make_error(dir.string() + ": not a folder");
-  if (std::filesystem::exists(dir / "model.safetensors", ec)) return open_file(dir / "model.safetensors");
-  if (std::filesystem::exists(dir / "model.safetensors.index.json", ec))
-    return open_index(dir / "model.safetensors.index.json");
+  if (Status st = check_folder(dir); !st) return st.error();
+  // path_exists: a model.safetensors that cannot be examined (a symlink loop, no permission) is
+  // reported as such, not as missing.
+  auto single = path_exists(dir / "model.safetensors");
+  if (!single) return single.error();
+  if (single.value()) return open_file(dir / "model.safetensors");
+  auto index = path_exists(dir / "model.safetensors.index.json");
+  if (!index) return index.error();
+  if (index.value()) return open_index(dir / "model.safetensors.index.json");
   std::string hint;
+  std::error_code ec;
   if (std::filesystem::exists(dir / "pytorch_model.bin", ec))
     hint = " (pytorch_model.bin is not supported: convert the checkpoint to safetensors)";
   return make_error(dir.string() + ": no model.safetensors or model.safetensors.index.json" + hint);
+}
+
+Status TensorStore::check_unchanged() const {
+  for (const auto& f : files_)
+    if (const auto* file = static_cast<const ReadableFile*>(f.keepalive.get()))
+      if (Status st = file->check_unchanged(); !st) return st;
+  return {};
 }
 
 const SafetensorsTensor* TensorStore::find(std::string_view name) const {
@@ -291,6 +342,33 @@ void copy_block(const unsigned char* src, std::int64_t src_cols, std::size_t ele
   }
 }
 
+std::uint16_t read16(const unsigned char* p) {
+  std::uint16_t h;
+  std::memcpy(&h, p, 2);
+  return h;
+}
+
+// Converts a block held in memory (rows of src_cols elements) by dtype.
+void decode_block(const std::string& dtype, const unsigned char* src, std::int64_t src_cols, std::int64_t row0,
+                  std::int64_t rows, std::int64_t col0, std::int64_t cols, float* dst, std::ptrdiff_t rs,
+                  std::ptrdiff_t cs) {
+  if (dtype == "F32")
+    copy_block(src, src_cols, 4, row0, rows, col0, cols, dst, rs, cs, [](const unsigned char* p) {
+      float f;
+      std::memcpy(&f, p, 4);
+      return f;
+    });
+  else if (dtype == "BF16")
+    copy_block(src, src_cols, 2, row0, rows, col0, cols, dst, rs, cs,
+               [](const unsigned char* p) { return bf16_to_float(read16(p)); });
+  else
+    copy_block(src, src_cols, 2, row0, rows, col0, cols, dst, rs, cs,
+               [](const unsigned char* p) { return f16_to_float(read16(p)); });
+}
+
+// Bytes read from a file per pread (rows are batched up to this size).
+constexpr std::size_t kReadChunkBytes = std::size_t(4) << 20;
+
 }  // namespace
 
 Status copy_block_as_float(const SafetensorsTensor& t, std::int64_t row0, std::int64_t rows, std::int64_t col0,
@@ -304,27 +382,44 @@ Status copy_block_as_float(const SafetensorsTensor& t, std::int64_t row0, std::i
   if (row0 < 0 || rows < 0 || col0 < 0 || cols < 0 || row0 + rows > src_rows || col0 + cols > src_cols)
     return make_error(t.source + ": tensor " + in_quotes(t.name) + ": block outside the tensor's shape " +
                       shape_string(t.shape));
-  const unsigned char* src = t.bytes.data();
-  if (t.dtype == "F32") {
-    copy_block(src, src_cols, 4, row0, rows, col0, cols, dst, rs, cs, [](const unsigned char* p) {
-      float f;
-      std::memcpy(&f, p, 4);
-      return f;
-    });
-  } else {
-    const bool bf16 = t.dtype == "BF16";
-    auto read16 = [](const unsigned char* p) {
-      std::uint16_t h;
-      std::memcpy(&h, p, 2);
-      return h;
-    };
-    if (bf16)
-      copy_block(src, src_cols, 2, row0, rows, col0, cols, dst, rs, cs,
-                 [&](const unsigned char* p) { return bf16_to_float(read16(p)); });
-    else
-      copy_block(src, src_cols, 2, row0, rows, col0, cols, dst, rs, cs,
-                 [&](const unsigned char* p) { return f16_to_float(read16(p)); });
+  if (!t.file) {
+    decode_block(t.dtype, t.bytes.data(), src_cols, row0, rows, col0, cols, dst, rs, cs);
+    return {};
   }
+  if (rows == 0 || cols == 0) return {};
+  // From the file: pread rows (or pieces of a long row) into a buffer, then convert from it.
+  const std::size_t es = safetensors_dtype_size(t.dtype);
+  const std::string what = "tensor " + in_quotes(t.name);
+  const std::size_t row_bytes = static_cast<std::size_t>(cols) * es;
+  const auto offset_of = [&](std::int64_t r, std::int64_t c) {
+    return t.file_offset + (static_cast<std::uint64_t>(r) * src_cols + c) * es;
+  };
+  std::vector<unsigned char> buf;
+  if (row_bytes <= kReadChunkBytes) {
+    const std::int64_t batch = std::max<std::int64_t>(1, std::int64_t(kReadChunkBytes / row_bytes));
+    buf.resize(static_cast<std::size_t>(std::min(batch, rows)) * row_bytes);
+    for (std::int64_t r = 0; r < rows; r += batch) {
+      const std::int64_t nr = std::min(batch, rows - r);
+      if (cols == src_cols) {  // whole rows: one contiguous read
+        if (Status st = t.file->read_at(offset_of(row0 + r, 0), buf.data(), nr * row_bytes, what); !st) return st;
+      } else {
+        for (std::int64_t k = 0; k < nr; ++k)
+          if (Status st = t.file->read_at(offset_of(row0 + r + k, col0), buf.data() + k * row_bytes, row_bytes, what);
+              !st)
+            return st;
+      }
+      decode_block(t.dtype, buf.data(), cols, 0, nr, 0, cols, dst + r * rs, rs, cs);
+    }
+    return {};
+  }
+  const std::int64_t piece = std::int64_t(kReadChunkBytes / es);
+  buf.resize(static_cast<std::size_t>(piece) * es);
+  for (std::int64_t r = 0; r < rows; ++r)
+    for (std::int64_t c = 0; c < cols; c += piece) {
+      const std::int64_t nc = std::min(piece, cols - c);
+      if (Status st = t.file->read_at(offset_of(row0 + r, col0 + c), buf.data(), nc * es, what); !st) return st;
+      decode_block(t.dtype, buf.data(), nc, 0, 1, 0, nc, dst + r * rs + c * cs, rs, cs);
+    }
   return {};
 }
 

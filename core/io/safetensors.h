@@ -1,8 +1,10 @@
 #pragma once
 // Safetensors reader: an 8-byte little-endian header length, a JSON header mapping tensor names
-// to {dtype, shape, data_offsets}, then the raw little-endian data. Files are memory-mapped and
-// tensors are views into the mapping; conversion to float goes straight from the mapped bytes into
-// the destination (no intermediate copy). Every header field is validated before use, because
+// to {dtype, shape, data_offsets}, then the raw little-endian data. Files are not memory-mapped (a
+// file truncated underneath a mapping raises SIGBUS): the header is read with pread() and each
+// tensor's bytes are pread() in chunks as they are converted, every byte count checked, so a file
+// that shrinks while it is loaded gives an error naming it. In-memory buffers (the embedded model,
+// tests, the fuzzer) are viewed directly. Every header field is validated before use, because
 // model files are hostile input: header length, offsets (range, order, overlap), and byte size
 // against dtype size x shape product (with overflow checks).
 #include <cstddef>
@@ -19,11 +21,16 @@
 
 namespace tl {
 
+class ReadableFile;
+
 struct SafetensorsTensor {
   std::string name;
   std::string dtype;                     // as in the header: "F32", "F16", "BF16", "I64", ...
   std::vector<std::int64_t> shape;
-  std::span<const unsigned char> bytes;  // view into the file's bytes
+  std::span<const unsigned char> bytes;  // view into the buffer for in-memory files; empty when `file` is set
+  std::uint64_t byte_size = 0;           // size of the data (dtype size x element count)
+  std::shared_ptr<const ReadableFile> file;  // set for tensors of a file on disk: data at file_offset
+  std::uint64_t file_offset = 0;
   std::string source;                    // file name, for messages
 
   std::int64_t element_count() const;
@@ -34,7 +41,7 @@ struct SafetensorsTensor {
 // Bytes per element for a safetensors dtype name, 0 for names the format does not define.
 std::size_t safetensors_dtype_size(std::string_view dtype);
 
-// One parsed file. Does not own the bytes: `keepalive` holds the mapping when it came from a file.
+// One parsed file. Does not own in-memory bytes; tensors of a file on disk hold the open file.
 struct SafetensorsFile {
   std::string source;
   std::vector<SafetensorsTensor> tensors;  // in header order
@@ -57,6 +64,8 @@ class TensorStore {
   std::vector<std::string> names() const;
   // The float dtype holding the most elements ("F32", "F16", "BF16"), or "" when there is none.
   std::string dominant_float_dtype() const;
+  // An error when one of the files changed (size or modification time) since it was opened.
+  Status check_unchanged() const;
   // The file (or index) name, for messages.
   const std::string& source() const { return source_; }
 

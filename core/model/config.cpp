@@ -7,6 +7,7 @@
 #include <optional>
 #include <nlohmann/json.hpp>
 
+#include "core/io/json_util.h"
 #include "core/model/architectures.h"
 #include "core/model/model.h"
 
@@ -55,7 +56,7 @@ class ConfigReader {
     else if (v.is_number_unsigned())
       return error(std::string(key) + " = " + v.dump() + " is out of range (" + range(lo, hi) + ")");
     else
-      return error(quoted_key(key) + " must be an integer, got " + v.dump());
+      return error(quoted_key(key) + " must be an integer in " + range(lo, hi) + ": the value " + json_integer_problem(v));
     if (x < lo || x > hi) return error(std::string(key) + " = " + std::to_string(x) + " is out of range (" + range(lo, hi) + ")");
     return x;
   }
@@ -97,7 +98,8 @@ class ConfigReader {
       if (v->empty()) return -1;
       v = &v->front();
     }
-    if (!v->is_number_integer()) return error(quoted_key(key) + " must be an integer token id, got " + v->dump());
+    if (!v->is_number_integer())
+      return error(quoted_key(key) + " must be an integer token id: the value " + json_integer_problem(*v));
     if (v->is_number_unsigned() ? v->get<std::uint64_t>() >= std::uint64_t(vocab) : v->get<std::int64_t>() >= vocab)
       return error(std::string(key) + " = " + v->dump() + " is not below vocab_size " + std::to_string(vocab));
     const std::int64_t id = v->get<std::int64_t>();
@@ -202,12 +204,9 @@ Status read_llama(const ConfigReader& r, const json& j, ModelSpec& s) {
 
 Result<ModelSpec> parse_config(std::string_view text, std::string_view source_name) {
   const std::string source(source_name);
-  json j;
-  try {
-    j = json::parse(text);
-  } catch (const json::exception& e) {
-    return make_error(source + ": not valid JSON (" + e.what() + ")");
-  }
+  auto parsed = parse_json(text, source);
+  if (!parsed) return parsed.error();
+  const json& j = parsed.value();
   if (!j.is_object()) return make_error(source + ": not a JSON object");
   ConfigReader r(j, source);
 

@@ -24,6 +24,8 @@ Result<std::shared_ptr<const Model>> build_model(ModelSpec spec, const TensorSto
   spec.stored_dtype = store.dominant_float_dtype();
   auto weights = load_weights(spec, store);
   if (!weights) return weights.error();
+  // Every read was checked; this also catches a file rewritten in place (same size) meanwhile.
+  if (Status st = store.check_unchanged(); !st) return st.error();
   auto model = std::make_shared<Model>();
   model->spec = std::move(spec);
   model->weights = std::move(weights.value());
@@ -43,10 +45,12 @@ std::string folder_name(const std::filesystem::path& dir) {
 }  // namespace
 
 Result<std::shared_ptr<const Model>> load_model(const std::filesystem::path& dir) {
-  std::error_code ec;
-  if (!std::filesystem::is_directory(dir, ec)) return make_error(dir.string() + ": not a folder");
+  if (Status st = check_folder(dir); !st) return st.error();
   const auto config_path = dir / "config.json";
-  if (!std::filesystem::exists(config_path, ec)) return make_error(dir.string() + ": no config.json");
+  // "no config.json" only when it is missing; a symlink loop or an unreadable folder says so.
+  auto exists = path_exists(config_path);
+  if (!exists) return exists.error();
+  if (!exists.value()) return make_error(dir.string() + ": no config.json");
   auto text = read_text_file(config_path, kMaxConfigBytes);
   if (!text) return text.error();
   // Config first: absurd sizes are refused before a weight file is even opened.

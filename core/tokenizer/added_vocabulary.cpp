@@ -50,12 +50,38 @@ void AddedVocabulary::Matcher::add(std::string pattern, std::size_t token) {
 }
 
 void AddedVocabulary::Matcher::finish() {
-  for (std::size_t k = 0; k < patterns.size(); ++k)
-    by_first_byte[static_cast<unsigned char>(patterns[k].first[0])].push_back(k);
-  for (auto& bucket : by_first_byte)  // longest first; equal lengths keep file order
-    std::stable_sort(bucket.begin(), bucket.end(), [&](std::size_t a, std::size_t b) {
-      return patterns[a].first.size() > patterns[b].first.size();
-    });
+  // Bytewise order (std::string compares as unsigned char); equal patterns keep insertion order,
+  // which is priority order (special tokens first, then file order).
+  std::stable_sort(patterns.begin(), patterns.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+}
+
+std::size_t AddedVocabulary::Matcher::longest_at(std::string_view text, std::size_t i) const {
+  // Invariant: every pattern in [lo, hi) starts with text[i, i + d). Those of length d sort first.
+  std::size_t lo = 0, hi = patterns.size(), best = SIZE_MAX;
+  for (std::size_t d = 0; i + d < text.size() && lo < hi; ++d) {
+    const unsigned char c = static_cast<unsigned char>(text[i + d]);
+    const auto byte_at = [d](std::size_t k, const auto& ps) { return static_cast<unsigned char>(ps[k].first[d]); };
+    // First pattern longer than d whose byte d is >= c ...
+    std::size_t a = lo, n = hi - lo;
+    while (n > 0) {
+      const std::size_t half = n / 2, mid = a + half;
+      if (patterns[mid].first.size() <= d || byte_at(mid, patterns) < c) a = mid + 1, n -= half + 1;
+      else n = half;
+    }
+    // ... and the end of those whose byte d is c.
+    std::size_t b = a;
+    n = hi - a;
+    while (n > 0) {
+      const std::size_t half = n / 2, mid = b + half;
+      if (byte_at(mid, patterns) == c) b = mid + 1, n -= half + 1;
+      else n = half;
+    }
+    lo = a;
+    hi = b;
+    if (lo < hi && patterns[lo].first.size() == d + 1) best = lo;
+  }
+  return best;
 }
 
 AddedVocabulary::AddedVocabulary(std::vector<AddedToken> tokens, const Normalizer* normalizer)
@@ -98,14 +124,7 @@ std::vector<AddedVocabulary::Found> AddedVocabulary::find(const Matcher& m, std:
   }
   std::size_t done = 0;  // end of the last match (with its stripped whitespace)
   for (std::size_t i = 0; i < text.size();) {
-    std::size_t best = SIZE_MAX;
-    for (std::size_t k : m.by_first_byte[static_cast<unsigned char>(text[i])]) {
-      const std::string& p = m.patterns[k].first;
-      if (text.compare(i, p.size(), p) == 0) {
-        best = k;
-        break;
-      }
-    }
+    const std::size_t best = m.longest_at(text, i);
     if (best == SIZE_MAX) {
       ++i;
       continue;

@@ -4,7 +4,6 @@
 // normalized=false are matched in the raw text, and tokens with normalized=true are matched, in
 // their normalized form, in the normalized text: with Llama's normalizer "<s>" is looked for as
 // "▁<s>", so "a</s>b" keeps "</s>" as plain text.
-#include <array>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -39,12 +38,16 @@ class AddedVocabulary {
   const AddedToken* by_content(std::string_view content) const;
 
  private:
-  // Patterns indexed by first byte, longest first, so the first hit is the leftmost-longest match.
+  // Patterns sorted by bytes (equal ones in priority order). The longest pattern the text starts
+  // with at a position is found by narrowing the sorted range one byte at a time: O(match length x
+  // log patterns) per position, instead of comparing every pattern with the same first byte (with
+  // 1,000,000 added tokens that took 1.7 ms per character).
   struct Matcher {
     std::vector<std::pair<std::string, std::size_t>> patterns;  // (pattern, index into tokens_)
-    std::array<std::vector<std::size_t>, 256> by_first_byte;
     void add(std::string pattern, std::size_t token);
     void finish();
+    // Index into patterns of the longest one text[i..] starts with, SIZE_MAX for none.
+    std::size_t longest_at(std::string_view text, std::size_t i) const;
   };
   struct Found {
     Span span;

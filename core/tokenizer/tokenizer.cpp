@@ -1,6 +1,8 @@
 // Encoding and decoding with a loaded tokenizer (the pipeline in tokenizer_impl.h).
 #include <algorithm>
+#include <chrono>
 
+#include "core/tokenizer/regex.h"
 #include "core/tokenizer/tokenizer_impl.h"
 
 namespace tl {
@@ -63,18 +65,56 @@ std::optional<int> Tokenizer::Impl::find_id(std::string_view token) const {
   return model->vocab().find(token);
 }
 
+namespace {
+
+std::chrono::steady_clock::time_point encode_deadline(std::size_t bytes) {
+  using clock = std::chrono::steady_clock;
+  const double seconds = Tokenizer::kEncodeSecondsBase + Tokenizer::kEncodeSecondsPerByte * double(bytes);
+  return clock::now() + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(seconds));
+}
+
+}  // namespace
+
+Result<Encoding> Tokenizer::encode_pair_checked(std::string_view text, std::string_view text_pair,
+                                                bool add_special_tokens, const Progress* progress) const {
+  try {
+    tok::RegexBudget budget(encode_deadline(text.size() + text_pair.size()), progress);
+    std::vector<tok::SeqEncoding> encodings;
+    encodings.push_back({impl_->encode_sequence(text, 0, 0), text.size()});
+    encodings.push_back({impl_->encode_sequence(text_pair, 1, 1), text_pair.size()});
+    return impl_->post_process(std::move(encodings), add_special_tokens);
+  } catch (const tok::RegexError& e) {
+    return make_error(impl_->source + ": " + e.what());
+  }
+}
+
+Result<Encoding> Tokenizer::encode_checked(std::string_view text, bool add_special_tokens,
+                                           const Progress* progress) const {
+  try {
+    tok::RegexBudget budget(encode_deadline(text.size()), progress);
+    std::vector<tok::SeqEncoding> encodings;
+    encodings.push_back({impl_->encode_sequence(text, 0, 0), text.size()});
+    return impl_->post_process(std::move(encodings), add_special_tokens);
+  } catch (const tok::RegexError& e) {
+    return make_error(impl_->source + ": " + e.what());
+  }
+}
+
 Encoding Tokenizer::encode(std::string_view text, bool add_special_tokens) const {
-  std::vector<tok::SeqEncoding> encodings;
-  encodings.push_back({impl_->encode_sequence(text, 0, 0), text.size()});
-  return impl_->post_process(std::move(encodings), add_special_tokens);
+  auto e = encode_checked(text, add_special_tokens);
+  if (e) return std::move(e.value());
+  Encoding failed;
+  failed.error = e.error().message;
+  return failed;
 }
 
 Encoding Tokenizer::encode_pair(std::string_view text, std::string_view text_pair,
                                 bool add_special_tokens) const {
-  std::vector<tok::SeqEncoding> encodings;
-  encodings.push_back({impl_->encode_sequence(text, 0, 0), text.size()});
-  encodings.push_back({impl_->encode_sequence(text_pair, 1, 1), text_pair.size()});
-  return impl_->post_process(std::move(encodings), add_special_tokens);
+  auto e = encode_pair_checked(text, text_pair, add_special_tokens);
+  if (e) return std::move(e.value());
+  Encoding failed;
+  failed.error = e.error().message;
+  return failed;
 }
 
 std::string Tokenizer::decode(const std::vector<int>& ids, bool skip_special_tokens) const {
@@ -87,7 +127,14 @@ std::string Tokenizer::decode(const std::vector<int>& ids, bool skip_special_tok
     }
     if (const std::string* piece = impl_->model->vocab().piece(id)) tokens.push_back(*piece);
   }
-  if (impl_->decoder) return impl_->decoder->decode(std::move(tokens));
+  if (impl_->decoder) {
+    try {
+      tok::RegexBudget budget(encode_deadline(0));
+      return impl_->decoder->decode(std::move(tokens));
+    } catch (const tok::RegexError&) {
+      return {};  // a pathological Replace pattern in the decoder: no text rather than a hang
+    }
+  }
   std::string out;
   for (std::size_t i = 0; i < tokens.size(); ++i) out += (i ? " " : "") + tokens[i];
   return out;
@@ -98,6 +145,8 @@ int Tokenizer::vocab_size() const {
   for (const tok::AddedToken& t : impl_->added.tokens()) size = std::max(size, t.id + 1);
   return size;
 }
+
+const std::string& Tokenizer::source() const { return impl_->source; }
 
 std::string Tokenizer::id_to_token(int id) const {
   if (const tok::AddedToken* t = impl_->added.by_id(id)) return t->content;
@@ -112,7 +161,14 @@ std::string Tokenizer::display_token(int id) const {
   const std::string* piece = impl_->model->vocab().piece(id);
   if (!piece) return {};
   std::string text = *piece;
-  if (impl_->decoder) impl_->decoder->display(text);
+  if (impl_->decoder) {
+    try {
+      tok::RegexBudget budget(encode_deadline(0));
+      impl_->decoder->display(text);
+    } catch (const tok::RegexError&) {
+      text = *piece;
+    }
+  }
   return text;
 }
 

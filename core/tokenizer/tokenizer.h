@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/util/progress.h"
 #include "core/util/result.h"
 
 namespace tl {
@@ -22,6 +23,9 @@ struct Encoding {
   std::vector<int> sequence;  // 0 for text, 1 for text_pair, -1 for added special tokens
   std::vector<int> type_ids;  // token type (segment) ids from the post-processor
   std::vector<bool> special;  // true for special tokens (added by post-processor or matched added tokens)
+  // Set (and the encoding empty) when the text could not be tokenized within the tokenizer's time
+  // budget (a pathological regex in tokenizer.json): "<tokenizer.json>: regex '...' takes too long ...".
+  std::string error;
 
   std::size_t size() const { return ids.size(); }
 };
@@ -35,11 +39,23 @@ class Tokenizer {
   // The tokenizer compiled into the binary with the default model.
   static Result<Tokenizer> embedded();
 
+  // Tokenization is bounded in time for any tokenizer.json: added tokens are found in time linear in
+  // the text (times the longest added token matched), and every regex search of one call shares a
+  // deadline (kEncodeSecondsBase + kEncodeSecondsPerByte x text size). Past it, encode() returns an
+  // empty Encoding with `error` set; encode_checked returns the error. `progress` may cancel (throws
+  // tl::Cancelled).
+  static constexpr double kEncodeSecondsBase = 1.0, kEncodeSecondsPerByte = 4e-6;
   Encoding encode(std::string_view text, bool add_special_tokens = true) const;
   Encoding encode_pair(std::string_view text, std::string_view text_pair, bool add_special_tokens = true) const;
+  Result<Encoding> encode_checked(std::string_view text, bool add_special_tokens = true,
+                                  const Progress* progress = nullptr) const;
+  Result<Encoding> encode_pair_checked(std::string_view text, std::string_view text_pair,
+                                       bool add_special_tokens = true, const Progress* progress = nullptr) const;
   std::string decode(const std::vector<int>& ids, bool skip_special_tokens = false) const;
 
-  int vocab_size() const;
+  int vocab_size() const;  // one more than the largest id it can produce
+  // The file it was loaded from (tokenizer.json, or the folder of a vocab.json / vocab.txt fallback).
+  const std::string& source() const;
   std::string id_to_token(int id) const;           // "" when out of range
   std::optional<int> token_to_id(std::string_view token) const;
   // A readable label for a token in the GUI: decoded text of the piece ("Ġthe" -> " the").

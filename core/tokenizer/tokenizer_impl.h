@@ -28,6 +28,7 @@ struct Tokenizer::Impl {
   std::unique_ptr<tok::Decoder> decoder;               // may be null
   tok::AddedVocabulary added;
   SpecialIds special;
+  std::string source;  // the file it came from, for messages
 
   // Encodes one text without post-processing; tokens get `sequence` and type id `type_id`.
   Encoding encode_sequence(std::string_view text, int sequence, int type_id) const;

@@ -1,11 +1,14 @@
 // Building a Tokenizer: tokenizer.json, the vocab.json + merges.txt and vocab.txt fallbacks, the
 // embedded default, and the special token ids (special_tokens_map.json when present, else the
 // usual spellings).
+#include <chrono>
 #include <fstream>
 #include <sstream>
 
 #include "core/io/file_util.h"
+#include "core/io/json_util.h"
 #include "core/model/embedded_model.h"
+#include "core/tokenizer/regex.h"
 #include "core/tokenizer/tokenizer_impl.h"
 
 namespace tl {
@@ -83,12 +86,9 @@ void guess_special_ids(Tokenizer::Impl& impl) {
 
 // special_tokens_map.json: {"bos_token": "<s>" or {"content": "<s>", ...}, ...}.
 Status apply_special_tokens_map(Tokenizer::Impl& impl, std::string_view text, const std::string& source) {
-  Json j;
-  try {
-    j = Json::parse(text);
-  } catch (const Json::exception& e) {
-    return make_error(source + ": not valid JSON (" + e.what() + ")");
-  }
+  auto j_parsed = parse_json(text, source);
+  if (!j_parsed) return j_parsed.error();
+  const Json& j = j_parsed.value();
   if (!j.is_object()) return make_error(source + ": expected an object");
   const std::pair<const char*, int*> fields[] = {
       {"bos_token", &impl.special.bos}, {"eos_token", &impl.special.eos},   {"unk_token", &impl.special.unk},
@@ -133,9 +133,11 @@ Result<std::shared_ptr<Tokenizer::Impl>> parse_tokenizer_json(const Json& j) {
   return impl;
 }
 
+// "" when the file is absent; an error when it exists but is not a readable regular file.
 Result<std::string> read_optional(const fs::path& path) {
-  std::error_code ec;
-  if (!fs::is_regular_file(path, ec)) return std::string();
+  auto exists = path_exists(path);
+  if (!exists) return exists.error();
+  if (!exists.value()) return std::string();
   return read_text_file(path);
 }
 
@@ -152,12 +154,9 @@ Result<FolderConfig> read_folder_config(const fs::path& dir) {
   TL_TOK_TRY(text, read_optional(dir / "tokenizer_config.json"));
   if (text.empty()) return c;
   const std::string source = (dir / "tokenizer_config.json").string();
-  Json j;
-  try {
-    j = Json::parse(text);
-  } catch (const Json::exception& e) {
-    return make_error(source + ": not valid JSON (" + e.what() + ")");
-  }
+  auto j_parsed = parse_json(text, source);
+  if (!j_parsed) return j_parsed.error();
+  const Json& j = j_parsed.value();
   const auto fail = [&](const Error& e) { return make_error(source + ": " + e.message); };
   auto lower = tok::get_bool(j, "do_lower_case", true, "");
   auto strip = tok::get_optional_bool(j, "strip_accents", "");
@@ -181,12 +180,9 @@ Result<std::shared_ptr<Tokenizer::Impl>> load_vocab_json_merges(const fs::path& 
                     merges_source = (dir / "merges.txt").string();
   TL_TOK_TRY(vocab_text, read_text_file(dir / "vocab.json"));
   TL_TOK_TRY(merges_text, read_text_file(dir / "merges.txt"));
-  Json vocab_json;
-  try {
-    vocab_json = Json::parse(vocab_text);
-  } catch (const Json::exception& e) {
-    return make_error(vocab_source + ": not valid JSON (" + e.what() + ")");
-  }
+  auto vocab_json_parsed = parse_json(vocab_text, vocab_source);
+  if (!vocab_json_parsed) return vocab_json_parsed.error();
+  const Json& vocab_json = vocab_json_parsed.value();
   auto vocab = tok::Vocab::from_json(vocab_json, "vocab");
   if (!vocab) return make_error(vocab_source + ": " + vocab.error().message);
   tok::MergeList merges;
@@ -249,17 +245,22 @@ Result<std::shared_ptr<Tokenizer::Impl>> load_vocab_txt(const fs::path& dir, con
 }
 
 Result<std::shared_ptr<Tokenizer::Impl>> impl_from_json(std::string_view text, const std::string& source) {
-  Json j;
+  auto j_parsed = parse_json(text, source);
+  if (!j_parsed) return j_parsed.error();
+  const Json& j = j_parsed.value();
   try {
-    j = Json::parse(text);
-  } catch (const Json::exception& e) {
-    return make_error(source + ": not valid JSON (" + e.what() + ")");
-  }
-  try {
+    // Regexes run at load too (the normalizer on added tokens): 2 s plus 1 us per byte of the file.
+    tok::RegexBudget budget(std::chrono::steady_clock::now() + std::chrono::seconds(2) +
+                            std::chrono::microseconds(text.size()));
     auto impl = parse_tokenizer_json(j);
     if (!impl) return make_error(source + ": " + impl.error().message);
+    impl.value()->source = source;
     return impl;
   } catch (const Json::exception& e) {  // a shape the checked accessors did not anticipate
+    return make_error(source + ": " + printable(e.what()));
+  } catch (const std::bad_alloc&) {
+    return make_error(source + ": out of memory while building the tokenizer");
+  } catch (const tok::RegexError& e) {  // the normalizer's regex on an added token
     return make_error(source + ": " + e.what());
   }
 }
@@ -279,9 +280,20 @@ Result<Tokenizer> Tokenizer::from_file(const fs::path& tokenizer_json) {
 Result<Tokenizer> Tokenizer::from_dir(const fs::path& dir) {
   std::error_code ec;
   if (fs::is_regular_file(dir, ec)) return from_file(dir);
-  if (!fs::is_directory(dir, ec)) return make_error(dir.string() + ": no such folder");
+  if (Status st = check_folder(dir); !st) return st.error();
   std::shared_ptr<Impl> impl;
-  const auto exists = [&](const char* name) { return fs::is_regular_file(dir / name, ec); };
+  // A name that exists counts, whatever it is: reading it then says why it is not usable (a FIFO, a
+  // folder, a symlink loop), instead of falling through to "no tokenizer.json".
+  std::optional<Error> stat_error;
+  const auto exists = [&](const char* name) {
+    auto e = path_exists(dir / name);
+    if (!e) {
+      if (!stat_error) stat_error = e.error();
+      return false;
+    }
+    return e.value();
+  };
+  if (!exists("tokenizer.json") && stat_error) return *stat_error;
   if (exists("tokenizer.json")) {
     TL_TOK_TRY(text, read_text_file(dir / "tokenizer.json"));
     TL_TOK_TRY(parsed, impl_from_json(text, (dir / "tokenizer.json").string()));
@@ -295,8 +307,10 @@ Result<Tokenizer> Tokenizer::from_dir(const fs::path& dir) {
     TL_TOK_TRY(parsed, load_vocab_txt(dir, config));
     impl = std::move(parsed);
   } else {
+    if (stat_error) return *stat_error;  // e.g. vocab.txt is a symlink loop: say so, not "missing"
     return make_error(dir.string() + ": no tokenizer.json, vocab.json + merges.txt or vocab.txt");
   }
+  if (impl->source.empty()) impl->source = dir.string();
   TL_TOK_TRY(map, read_optional(dir / "special_tokens_map.json"));
   if (!map.empty())
     if (Status s = apply_special_tokens_map(*impl, map, (dir / "special_tokens_map.json").string()); !s)

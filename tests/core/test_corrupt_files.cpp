@@ -9,6 +9,8 @@
 
 #include "core/io/safetensors.h"
 #include "core/model/model.h"
+#include "core/model/tokenizer_match.h"
+#include "core/tokenizer/tokenizer.h"
 #include "safetensors_test_util.h"
 
 namespace fs = std::filesystem;
@@ -139,6 +141,42 @@ const std::vector<CorruptCase>& cases() {
       {"non_json_config", [] { return Checkpoint{"{\"model_type\": \"gpt2\", n_embd", gpt2().weights}; },
        {"config.json", "not valid JSON"}},
       {"config_not_an_object", [] { return Checkpoint{"[]", gpt2().weights}; }, {"config.json", "not a JSON object"}},
+      // UTF-16 (as some Windows editors save) is named, not reported as bad JSON at byte 0xFF.
+      {"config_utf16_with_bom",
+       [] {
+         std::string u16 = "\xff\xfe";
+         for (char ch : gpt2().config) u16 += std::string(1, ch) + '\0';
+         return Checkpoint{u16, gpt2().weights};
+       },
+       {"config.json", "is UTF-16", "expected UTF-8"}},
+      {"config_utf16_without_bom",
+       [] {
+         std::string u16;
+         for (char ch : gpt2().config) u16 += std::string(1, '\0') + ch;
+         return Checkpoint{u16, gpt2().weights};
+       },
+       {"config.json", "UTF-16 (big-endian)", "expected UTF-8"}},
+      {"config_invalid_byte_not_echoed", [] { return Checkpoint{"{\"a\": \xff}", gpt2().weights}; },
+       {"config.json", "not valid JSON", "line 1"}},
+      // A 26-digit integer: nlohmann-json reads it as a double; the message says why it is refused.
+      {"config_integer_too_large",
+       [] {
+         auto c = gpt2();
+         const auto p = c.config.find("\"n_embd\": ");
+         const auto end = c.config.find_first_of(",}", p);
+         c.config.replace(p, end - p, "\"n_embd\": 12345678901234567890123456");
+         return c;
+       },
+       {"n_embd", "too large for an integer"}},
+      {"config_integer_as_decimal", [] { return edit_config(gpt2(), [](json& j) { j["n_embd"] = 64.0; }); },
+       {"n_embd", "decimal point or exponent"}},
+      {"config_deeply_nested",
+       [] {
+         auto c = gpt2();
+         c.config.insert(c.config.rfind('}'), ", \"deep\": " + std::string(100000, '[') + std::string(100000, ']'));
+         return c;
+       },
+       {"config.json", "nested more than 512 levels"}},
       {"absurd_hidden_size",
        [] { return edit_config(llama(), [](json& j) { j["hidden_size"] = 1'000'000'000; }); },
        {"hidden_size", "1000000000", "out of range"}},
@@ -206,6 +244,7 @@ TEST_P(CorruptCheckpoint, FailsWithAClearMessage) {
   ASSERT_FALSE(model.ok()) << c.name << " loaded";
   const std::string& msg = model.error().message;
   EXPECT_EQ(msg.find('\n'), std::string::npos) << "one line: " << msg;
+  for (unsigned char ch : msg) EXPECT_TRUE(ch >= 0x20 && ch < 0x7f) << "raw byte in: " << msg;
   for (const auto& k : c.keywords) EXPECT_NE(msg.find(k), std::string::npos) << "'" << k << "' not in: " << msg;
 }
 
@@ -286,6 +325,31 @@ TEST(CorruptMutations, RandomHeaderDamageNeverCrashes) {
     }
   }
   EXPECT_GT(errors, kTrials / 2);  // most random damage must be detected
+}
+
+}  // namespace
+
+namespace {
+
+// A tokenizer whose ids go past config.json's vocab_size: both files are named at load time.
+TEST(TokenizerModelMismatch, NamesBothFiles) {
+  auto model = load_model(kGpt2);
+  ASSERT_TRUE(model.ok()) << model.error().message;
+  const auto tok_path = fs::path(TL_TEST_DATA_DIR) / "tokenizers" / "gpt2" / "tokenizer.json";
+  auto tok = Tokenizer::from_file(tok_path);
+  ASSERT_TRUE(tok.ok()) << tok.error().message;
+  ASSERT_GT(tok->vocab_size(), (*model)->spec.vocab_size);
+  const Status st = check_tokenizer_matches(**model, *tok);
+  ASSERT_FALSE(st.ok());
+  const std::string& e = st.error().message;
+  EXPECT_NE(e.find(tok_path.string() + " and " + (kGpt2 / "config.json").string() + " disagree"), std::string::npos) << e;
+  EXPECT_NE(e.find("50257 ids"), std::string::npos) << e;
+  EXPECT_NE(e.find("vocab_size in config.json is " + std::to_string((*model)->spec.vocab_size)), std::string::npos) << e;
+
+  auto embedded = load_embedded_model();
+  auto embedded_tok = Tokenizer::embedded();
+  ASSERT_TRUE(embedded.ok() && embedded_tok.ok());
+  EXPECT_TRUE(check_tokenizer_matches(**embedded, *embedded_tok).ok());
 }
 
 }  // namespace

@@ -94,7 +94,7 @@ TEST(Safetensors, RealCheckpointHeader) {
   ASSERT_NE(t, nullptr);
   EXPECT_EQ(t->shape, (std::vector<std::int64_t>{64, 192}));
   EXPECT_EQ(t->dtype, "F32");
-  EXPECT_EQ(t->bytes.size(), 64u * 192u * 4u);
+  EXPECT_EQ(t->byte_size, 64u * 192u * 4u);
   EXPECT_EQ(store->dominant_float_dtype(), "F32");
 }
 
