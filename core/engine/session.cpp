@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <numeric>
 
+#include "core/model/tokenizer_match.h"
+
 namespace tl::engine {
 
 // ---------------------------------------------------------------- choices
@@ -76,8 +78,14 @@ Result<std::shared_ptr<const Session>> Session::open_folder(const std::filesyste
   if (!model) return model.error();
   std::shared_ptr<const Tokenizer> tok;
   auto tokenizer = Tokenizer::from_dir(folder);
-  if (tokenizer) tok = std::make_shared<const Tokenizer>(std::move(tokenizer.value()));
-  else if (!tokenizer_optional) return tokenizer.error();
+  if (tokenizer) {
+    // Files of two models in one folder would surface later as an id outside the vocabulary.
+    if (Status same = check_tokenizer_matches(*model.value(), tokenizer.value()); !same && !tokenizer_optional)
+      return same.error();
+    tok = std::make_shared<const Tokenizer>(std::move(tokenizer.value()));
+  } else if (!tokenizer_optional) {
+    return tokenizer.error();
+  }
   return std::make_shared<const Session>(model.value(), std::move(tok), std::move(device));
 }
 
@@ -96,7 +104,11 @@ Result<Encoding> Session::encode(std::string_view text, std::optional<std::strin
   const std::size_t bytes = text.size() + (pair ? pair->size() : 0);
   if (Status fits = check_text_size(bytes, limits_); !fits) return fits.error();
   if (!tokenizer_) return make_error(model_->name + ": this model folder has no tokenizer (give token ids instead)");
-  Encoding e = pair ? tokenizer_->encode_pair(text, *pair) : tokenizer_->encode(text);
+  // Bounded in time for any tokenizer.json (core/tokenizer/tokenizer.h): a regex that runs past its
+  // deadline is an error naming the tokenizer, never an empty or partial encoding.
+  auto encoded = pair ? tokenizer_->encode_pair_checked(text, *pair) : tokenizer_->encode_checked(text);
+  if (!encoded) return encoded.error();
+  Encoding e = std::move(encoded.value());
   if (Status fits = check_input_size(model_->spec, static_cast<std::int64_t>(e.size()), limits_); !fits)
     return fits.error();
   return e;
