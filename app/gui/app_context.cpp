@@ -113,9 +113,10 @@ void AppContext::retokenize() {
   ++generation_;
   encoding_ = {};
   token_labels_.clear();
-  // The engine's budgets (core/forward/input_limits.h, applied by Session::encode): an oversized
-  // paste is refused with the estimate in the message before the tokenizer or the forward pass
-  // allocate for it.
+  // The engine's budgets (core/forward/input_limits.h; Session::encode and Session::analyse apply
+  // them): an oversized paste is refused with the estimate in the message before the tokenizer or
+  // the forward pass allocate for it. The token count is checked here too, so a refused text
+  // still shows its tokens and posts no work.
   Status fits;
   if (session_) {
     const QByteArray utf8 = text_.toUtf8();
@@ -128,6 +129,7 @@ void AppContext::retokenize() {
       fits = encoded.error();
     }
   }
+  if (fits && session_) fits = check_input_size(session_->spec(), static_cast<std::int64_t>(encoding_.size()), session_->limits());
   selected_i_ = selected_j_ = -1;
   emit encodingChanged();
   emit selectionChanged();

@@ -108,10 +108,7 @@ Result<Encoding> Session::encode(std::string_view text, std::optional<std::strin
   // deadline is an error naming the tokenizer, never an empty or partial encoding.
   auto encoded = pair ? tokenizer_->encode_pair_checked(text, *pair) : tokenizer_->encode_checked(text);
   if (!encoded) return encoded.error();
-  Encoding e = std::move(encoded.value());
-  if (Status fits = check_input_size(model_->spec, static_cast<std::int64_t>(e.size()), limits_); !fits)
-    return fits.error();
-  return e;
+  return std::move(encoded.value());
 }
 
 Result<Analysis> Session::analyse(std::string text, Encoding encoding, std::optional<ForwardInput> input,

@@ -105,8 +105,9 @@ class Session {
   // "stories260K (embedded)" or the model folder's name.
   std::string display_name() const;
 
-  // Tokenizes under the budgets: the text size before tokenizing, the token count and the Trace's
-  // memory after. Errors: no tokenizer, too large.
+  // Tokenizes under the budgets: the text size before tokenizing, the tokenizer's time bound.
+  // (The token count and the Trace's memory are analyse()'s checks, so an over-long text still
+  // shows its tokens.) Errors: no tokenizer, text too large, tokenization past its deadline.
   Result<Encoding> encode(std::string_view text, std::optional<std::string_view> pair = std::nullopt) const;
   // The forward pass for an encoded text (the encoding as encode() gave it, or synthesised for ids).
   // `input` empty: built from the encoding (ids, token types where the model has them). An empty

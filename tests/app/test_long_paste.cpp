@@ -49,7 +49,7 @@ class TestLongPaste : public QObject {
 
     const QString sentence = QStringLiteral("Once upon a time, there was a little girl named Lily. ");
     const int per_sentence =
-        static_cast<int>(session->tokenizer->encode(sentence.toStdString(), false).size());
+        static_cast<int>(session.value()->tokenizer()->encode(sentence.toStdString(), false).size());
     QString text;
     for (int i = 0; i * per_sentence < 11000; ++i) text += sentence;  // margin: merges across sentences
 

@@ -125,9 +125,9 @@ class TestModelPicker : public QObject {
     // A new model resets the target (ids belong to one vocabulary).
     context.setSession(embedded());
     QCOMPARE(context.mapChoice().target_token, -1);
-    QVERIFY(tl::find_method("tensorlens-out"->uses_target));
-    QVERIFY(!tl::find_method("tensorlens-in"->uses_target));
-    QVERIFY(!tl::find_method("rollout"->uses_target));
+    QVERIFY(tl::find_method("tensorlens-out")->uses_target);
+    QVERIFY(!tl::find_method("tensorlens-in")->uses_target);
+    QVERIFY(!tl::find_method("rollout")->uses_target);
   }
   void wordsAsOneRowAndColumn() {
     AppContext context;

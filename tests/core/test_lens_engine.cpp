@@ -10,7 +10,7 @@ namespace {
 
 using namespace lens_test;
 using lens::LensMethod;
-using ScopeAt;
+using tl::ScopeAt;
 using lens::MapRequest;
 using lens::Strategy;
 

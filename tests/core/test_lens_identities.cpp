@@ -11,7 +11,7 @@ namespace {
 using namespace lens_test;
 using lens::InputEnd;
 using lens::LensMethod;
-using ScopeAt;
+using tl::ScopeAt;
 using lens::MapRequest;
 using lens::Strategy;
 
