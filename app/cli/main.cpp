@@ -28,7 +28,11 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help, --version: CLI11 prints them and exits 0. Every real parse error follows the one-line
+    // convention of every other error (prefix, status 1), not CLI11's two lines and codes 104-109.
+    if (e.get_exit_code() == 0) return app.exit(e);
+    std::fprintf(stderr, "tensorlens-cli: error: %s (see tensorlens-cli --help)\n", e.what());
+    return 1;
   } catch (const tl::cli::CliError& e) {
     std::fprintf(stderr, "tensorlens-cli: error: %s\n", e.what());
     return 1;

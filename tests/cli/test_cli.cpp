@@ -2,6 +2,7 @@
 // errors with a non-zero exit on bad input.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <filesystem>
@@ -435,4 +436,17 @@ TEST(Cli, AnalyzeIsBitIdenticalToTheEngineSession) {
     for (int i = 0; i < map->rows(); ++i)
       for (int j = 0; j < map->cols(); ++j, ++k) EXPECT_EQ(npy->data[k], map->values(i, j)) << method << " " << i << "," << j;
   }
+}
+
+// Parse errors follow the one-line convention of every error: the prefix, one line, status 1;
+// --help still exits 0.
+TEST(Cli, ParseErrorsAreOneLineWithStatusOne) {
+  for (const char* args : {"analyze --no-such-flag", "analyze --text hi", "no-such-command", "predict --top zero"}) {
+    CliRun r = run(args);
+    EXPECT_EQ(r.status, 1) << args << ": " << r.out;
+    EXPECT_EQ(r.out.rfind("tensorlens-cli: error: ", 0), 0u) << args << ": " << r.out;
+    EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << args << ": " << r.out;
+  }
+  CliRun help = run("analyze --help");
+  EXPECT_EQ(help.status, 0) << help.out;
 }
