@@ -37,6 +37,10 @@ void InputOptions::add_to(CLI::App& cmd) {
   t->excludes(i);
 }
 
+void check_output(const std::filesystem::path& path, bool force) {
+  if (Status ok = check_output_path(path, overwrite_mode(force)); !ok) throw CliError(ok.error().message);
+}
+
 std::string printable(const std::string& s) {
   std::string out;
   for (unsigned char c : s) {

@@ -10,6 +10,7 @@
 
 #include "core/engine/session.h"
 #include "core/forward/forward.h"
+#include "core/io/file_util.h"
 #include "core/model/model.h"
 #include "core/tokenizer/tokenizer.h"
 
@@ -47,6 +48,12 @@ struct InputOptions {
 // the given ids with a synthesised encoding (--ids, --token-types); then the forward pass on the
 // session's device. Throws CliError (no tokens, budgets, forward errors).
 engine::Analysis analyse_input(const engine::Session& session, const InputOptions& in);
+
+// Output files: checked before any work (the folder exists; the target is not a folder, device or
+// FIFO; it does not exist unless --force), then written atomically without replacing unless
+// --force (core/io/file_util.h). Throws CliError naming the file.
+void check_output(const std::filesystem::path& path, bool force);
+inline Overwrite overwrite_mode(bool force) { return force ? Overwrite::Replace : Overwrite::Refuse; }
 
 // Escapes control characters for one-line display.
 std::string printable(const std::string& s);

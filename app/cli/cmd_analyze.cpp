@@ -22,7 +22,8 @@ std::string csv_escape(const std::string& s) {
   return out + "\"";
 }
 
-void write_outputs(const std::filesystem::path& out, const std::vector<Map>& maps, const AnalysisSession& s) {
+void write_outputs(const std::filesystem::path& out, const std::vector<Map>& maps, const AnalysisSession& s,
+                   Overwrite overwrite) {
   const std::string ext = out.extension().string();
   if (ext == ".npy") {
     std::vector<std::int64_t> shape;
@@ -33,7 +34,7 @@ void write_outputs(const std::filesystem::path& out, const std::vector<Map>& map
     for (const Map& m : maps)
       for (int i = 0; i < m.rows(); ++i)
         for (int j = 0; j < m.cols(); ++j) data.push_back(m.values(i, j));
-    auto st = write_npy(out, shape, data, NpyType::Float64);
+    auto st = write_npy(out, shape, data, NpyType::Float64, overwrite);
     if (!st) throw CliError(st.error().message);
     return;
   }
@@ -54,7 +55,7 @@ void write_outputs(const std::filesystem::path& out, const std::vector<Map>& map
         os << "\n";
       }
     }
-    auto st = write_text_atomic(out, os.str());
+    auto st = write_text_atomic(out, os.str(), overwrite);
     if (!st) throw CliError(st.error().message);
     return;
   }
@@ -78,7 +79,7 @@ void write_outputs(const std::filesystem::path& out, const std::vector<Map>& map
     }
     j["maps"] = arr;
     j["backend"] = s.session->device().note();
-    auto st = write_text_atomic(out, j.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+    auto st = write_text_atomic(out, j.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n", overwrite);
     if (!st) throw CliError(st.error().message);
     return;
   }
@@ -93,6 +94,7 @@ void register_analyze(CLI::App& app) {
     std::string method;
     int head = -1;
     std::string out;
+    bool force = false;
   };
   auto opts = std::make_shared<Opts>();
   auto* cmd = app.add_subcommand("analyze", "Compute a method's map (TensorLens or a baseline) for one sentence");
@@ -100,8 +102,14 @@ void register_analyze(CLI::App& app) {
   cmd->add_option("--method", opts->method, "method name (see `methods`)")->required();
   cmd->add_option("--head", opts->head, "head index for per-head methods (default: every head)");
   cmd->add_option("--out", opts->out, "output file: .npy, .csv or .json")->required();
+  cmd->add_flag("--force", opts->force, "replace the output file if it exists");
   cmd->callback([opts] {
     if (!find_method(opts->method)) throw CliError("unknown method '" + opts->method + "' (see `tensorlens-cli methods`)");
+    // The target is checked before the computation, which may take minutes.
+    const std::string ext = std::filesystem::path(opts->out).extension().string();
+    if (ext != ".npy" && ext != ".csv" && ext != ".json")
+      throw CliError(opts->out + ": unknown output type '" + ext + "' (use .npy, .csv or .json)");
+    check_output(opts->out, opts->force);
     AnalysisSession s = open_session(opts->a);
     MethodRequest req = s.request(opts->a);
     req.head = opts->head;
@@ -114,7 +122,7 @@ void register_analyze(CLI::App& app) {
       if (m.provenance.text.empty()) m.provenance.text = s.analysis.text;
       if (m.provenance.method.empty()) m.provenance.method = opts->method;
     }
-    write_outputs(opts->out, r->maps, s);
+    write_outputs(opts->out, r->maps, s, overwrite_mode(opts->force));
     if (!opts->a.quiet)
       std::fprintf(stderr, "wrote %zu map(s) of %dx%d to %s\n", r->maps.size(), r->maps[0].rows(), r->maps[0].cols(),
                    opts->out.c_str());
@@ -127,6 +135,7 @@ void register_block(CLI::App& app) {
     std::string pair;
     std::string out;
     bool true_jacobian = false;
+    bool force = false;
   };
   auto opts = std::make_shared<Opts>();
   auto* cmd = app.add_subcommand("block", "The D x D TensorLens block (or true Jacobian block) of one token pair");
@@ -134,7 +143,10 @@ void register_block(CLI::App& app) {
   cmd->add_option("--pair", opts->pair, "i,j: output token i, input token j (0-based)")->required();
   cmd->add_option("--out", opts->out, "output .npy file [D, D], rows output features")->required();
   cmd->add_flag("--true-jacobian", opts->true_jacobian, "the true Jacobian block dh_i/dx_j instead");
+  cmd->add_flag("--force", opts->force, "replace the output file if it exists");
   cmd->callback([opts] {
+    if (std::filesystem::path(opts->out).extension() != ".npy") throw CliError(opts->out + ": the block is written as .npy");
+    check_output(opts->out, opts->force);
     std::vector<int> p = parse_int_list(opts->pair);
     if (p.size() != 2) throw CliError("--pair needs two indices i,j");
     AnalysisSession s = open_session(opts->a);
@@ -154,7 +166,8 @@ void register_block(CLI::App& app) {
     std::vector<double> data;
     for (int i = 0; i < b.rows(); ++i)
       for (int j = 0; j < b.cols(); ++j) data.push_back(b(i, j));
-    auto st = write_npy(opts->out, shape, data, opts->a.fp64 ? NpyType::Float64 : NpyType::Float32);
+    auto st = write_npy(opts->out, shape, data, opts->a.fp64 ? NpyType::Float64 : NpyType::Float32,
+                        overwrite_mode(opts->force));
     if (!st) throw CliError(st.error().message);
     Eigen::JacobiSVD<MatD> svd(b);
     const VecD sv = svd.singularValues();

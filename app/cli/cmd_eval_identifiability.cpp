@@ -15,6 +15,7 @@ void register_eval_identifiability(CLI::App& eval) {
     SentenceOptions sentences;
     std::string out, markdown, plot;
     bool quiet = false;
+    bool force = false;
   };
   auto o = std::make_shared<Opts>();
   auto* cmd = eval.add_subcommand("identifiability", "Share of hidden states per layer whose nearest input embedding is their own token");
@@ -24,7 +25,10 @@ void register_eval_identifiability(CLI::App& eval) {
   cmd->add_option("--markdown", o->markdown, "also write the table as Markdown");
   cmd->add_option("--plot", o->plot, "also draw the shares as PNG");
   cmd->add_flag("--quiet", o->quiet, "no progress on stderr");
+  cmd->add_flag("--force", o->force, "replace output files that exist");
   cmd->callback([o] {
+    for (const std::string* out : {&o->out, &o->markdown, &o->plot})
+      if (!out->empty()) check_output(*out, o->force);
     const engine::SessionPtr session = o->model.open_session({});
     const Model* model = &session->model();
     const Tokenizer& tok = *session->tokenizer();
@@ -36,9 +40,9 @@ void register_eval_identifiability(CLI::App& eval) {
     }
     if (!report) throw CliError(report.error().message);
     const std::string md = eval::to_markdown(*report);
-    if (!o->out.empty()) write_report_text(o->out, eval::to_json(*report).dump(1) + "\n");
-    if (!o->markdown.empty()) write_report_text(o->markdown, md);
-    if (!o->plot.empty()) write_plot_png(o->plot, render::identifiability_plot(*report), 1100, 750);
+    if (!o->out.empty()) write_report_text(o->out, eval::to_json(*report).dump(1) + "\n", o->force);
+    if (!o->markdown.empty()) write_report_text(o->markdown, md, o->force);
+    if (!o->plot.empty()) write_plot_png(o->plot, render::identifiability_plot(*report), 1100, 750, o->force);
     std::printf("%s", md.c_str());
   });
 }

@@ -53,6 +53,7 @@ void register_eval_perturbation(CLI::App& eval) {
     std::vector<std::string> options;
     eval::PerturbationOptions p;
     bool quiet = false;
+    bool force = false;
   };
   auto o = std::make_shared<Opts>();
   auto* cmd = eval.add_subcommand("perturbation", "Perturbation test: AUC of the prediction as the most/least relevant tokens are replaced");
@@ -69,7 +70,10 @@ void register_eval_perturbation(CLI::App& eval) {
   cmd->add_option("--resamples", o->p.bootstrap_resamples, "bootstrap resamples")->check(CLI::NonNegativeNumber);
   cmd->add_option("--option", o->options, "method option method:key=value, repeatable (e.g. integrated-gradients:steps=16)");
   cmd->add_flag("--quiet", o->quiet, "no progress on stderr");
+  cmd->add_flag("--force", o->force, "replace output files that exist");
   cmd->callback([o] {
+    for (const std::string* out : {&o->out, &o->markdown, &o->plot})
+      if (!out->empty()) check_output(*out, o->force);
     const engine::SessionPtr session = o->model.open_session({});
     const Model* model = &session->model();
     const Tokenizer& tok = *session->tokenizer();
@@ -95,15 +99,15 @@ void register_eval_perturbation(CLI::App& eval) {
       report = session->evaluate_perturbation(examples, o->p, &progress);
     }
     if (!report) throw CliError(report.error().message);
-    write_report_text(o->out, eval::to_json(*report).dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+    write_report_text(o->out, eval::to_json(*report).dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n", o->force);
     std::string md = eval::to_markdown(*report);
     if (!o->paired_with.empty()) {
       auto diffs = eval::paired_differences(*report, o->paired_with);
       if (!diffs) throw CliError(diffs.error().message);
       md += "\n" + eval::paired_markdown(*report, o->paired_with);
     }
-    if (!o->markdown.empty()) write_report_text(o->markdown, md);
-    if (!o->plot.empty()) write_plot_png(o->plot, render::perturbation_plot(*report), 1800, 1250);
+    if (!o->markdown.empty()) write_report_text(o->markdown, md, o->force);
+    if (!o->plot.empty()) write_plot_png(o->plot, render::perturbation_plot(*report), 1800, 1250, o->force);
     std::printf("%s", md.c_str());
     for (const eval::MethodResult& m : report->methods)
       if (!m.error.empty()) std::fprintf(stderr, "tensorlens-cli: %s failed: %s\n", m.method.c_str(), m.error.c_str());

@@ -15,6 +15,7 @@ void register_eval_relations(CLI::App& eval) {
     std::vector<int> layers;
     eval::RelationOptions r;
     bool quiet = false;
+    bool force = false;
   };
   auto o = std::make_shared<Opts>();
   auto* cmd = eval.add_subcommand("relations", "Relation decoding: faithfulness of LRE vs the TensorLens block estimator");
@@ -25,7 +26,10 @@ void register_eval_relations(CLI::App& eval) {
   cmd->add_option("--out", o->out, "report .json");
   cmd->add_option("--markdown", o->markdown, "also write the table as Markdown");
   cmd->add_flag("--quiet", o->quiet, "no progress on stderr");
+  cmd->add_flag("--force", o->force, "replace output files that exist");
   cmd->callback([o] {
+    for (const std::string* out : {&o->out, &o->markdown})
+      if (!out->empty()) check_output(*out, o->force);
     const engine::SessionPtr session = o->model.open_session({});
     const Model* model = &session->model();
     const Tokenizer& tok = *session->tokenizer();
@@ -40,8 +44,8 @@ void register_eval_relations(CLI::App& eval) {
     if (!report) throw CliError(report.error().message);
     const std::string md = eval::to_markdown(*report);
     if (!o->out.empty())
-      write_report_text(o->out, eval::to_json(*report).dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
-    if (!o->markdown.empty()) write_report_text(o->markdown, md);
+      write_report_text(o->out, eval::to_json(*report).dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n", o->force);
+    if (!o->markdown.empty()) write_report_text(o->markdown, md, o->force);
     std::printf("%s", md.c_str());
   });
 }

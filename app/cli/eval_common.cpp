@@ -26,11 +26,12 @@ std::vector<eval::EvalExample> SentenceOptions::load(const Model& model, const T
   return std::move(ex).value();
 }
 
-void write_report_text(const std::string& path, const std::string& text) {
-  if (auto st = write_text_atomic(path, text); !st) throw CliError(st.error().message);
+void write_report_text(const std::string& path, const std::string& text, bool force) {
+  if (auto st = write_text_atomic(path, text, overwrite_mode(force)); !st) throw CliError(st.error().message);
 }
 
-void write_plot_png(const std::string& path, const render::LinePlot& plot, int width, int height) {
+void write_plot_png(const std::string& path, const render::LinePlot& plot, int width, int height, bool force) {
+  check_output(path, force);
   std::unique_ptr<QGuiApplication> app;
   if (!QGuiApplication::instance()) {
     // Qt warns on stderr without a runtime directory; give it a private one (0700) as it would.

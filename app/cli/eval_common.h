@@ -19,8 +19,9 @@ struct SentenceOptions {
   std::vector<eval::EvalExample> load(const Model& model, const Tokenizer& tokenizer) const;  // throws CliError
 };
 
-void write_report_text(const std::string& path, const std::string& text);  // atomic; throws CliError
-void write_plot_png(const std::string& path, const render::LinePlot& plot, int width, int height);
+// Atomic, never replacing unless `force`; throws CliError. Check the targets first with check_output.
+void write_report_text(const std::string& path, const std::string& text, bool force);
+void write_plot_png(const std::string& path, const render::LinePlot& plot, int width, int height, bool force);
 
 void register_eval_perturbation(CLI::App& eval);
 void register_eval_relations(CLI::App& eval);

@@ -1,6 +1,8 @@
 #include "core/io/file_util.h"
 
 #include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -161,10 +163,59 @@ Result<std::vector<unsigned char>> read_binary_file(const std::filesystem::path&
   return read_whole<std::vector<unsigned char>>(path, max_bytes);
 }
 
-Status write_file_atomic(const std::filesystem::path& path, std::span<const unsigned char> bytes) {
+namespace {
+
+std::string already_exists(const std::filesystem::path& path) {
+  return path.string() + " already exists (use --force to replace it)";
+}
+
+// `<name>.tmp-<pid>-<n>` temporaries of `path` whose process is gone (SIGKILL, power loss).
+void remove_stale_temporaries(const std::filesystem::path& path) {
+  const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+  const std::string prefix = path.filename().string() + ".tmp-";
+  std::error_code ec;
+  std::filesystem::directory_iterator it(dir, ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.rfind(prefix, 0) != 0) continue;
+    const std::string rest = name.substr(prefix.size());
+    const auto dash = rest.find('-');
+    if (dash == std::string::npos || dash == 0) continue;
+    char* stop = nullptr;
+    const long pid = std::strtol(rest.c_str(), &stop, 10);
+    if (stop != rest.c_str() + dash || pid <= 0) continue;
+    if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;  // alive (or not ours to judge)
+    std::error_code rm;
+    std::filesystem::remove(it->path(), rm);
+  }
+}
+
+}  // namespace
+
+Status check_output_path(const std::filesystem::path& path, Overwrite overwrite) {
+  if (path.empty()) return make_error("no output file given");
+  const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+  struct stat st{};
+  if (::stat(dir.c_str(), &st) != 0)
+    return make_error(path.string() + ": the folder " + dir.string() + " does not exist (" + errno_text() + ")");
+  if (!S_ISDIR(st.st_mode)) return make_error(path.string() + ": " + dir.string() + " is not a folder");
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return Status::Ok();
+    return make_error(path.string() + ": cannot check the output file: " + errno_text());
+  }
+  if (S_ISDIR(st.st_mode)) return make_error(path.string() + " is a folder, not a file");
+  if (!S_ISREG(st.st_mode))
+    return make_error(path.string() + " is not a regular file (a device, FIFO or link): refusing to replace it");
+  if (overwrite == Overwrite::Refuse) return make_error(already_exists(path));
+  return Status::Ok();
+}
+
+Status write_file_atomic(const std::filesystem::path& path, std::span<const unsigned char> bytes, Overwrite overwrite) {
+  if (Status ok = check_output_path(path, overwrite); !ok) return ok;
+  remove_stale_temporaries(path);
   std::random_device rd;
   auto tmp = path;
-  tmp += ".tmp-" + std::to_string(rd());
+  tmp += ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(rd());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) return make_error(path.string() + ": cannot write: " + errno_text());
   std::size_t done = 0;
@@ -184,16 +235,21 @@ Status write_file_atomic(const std::filesystem::path& path, std::span<const unsi
     ::unlink(tmp.c_str());
     return make_error(path.string() + ": write failed: " + e);
   }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+  const int moved = overwrite == Overwrite::Refuse
+                        ? ::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, path.c_str(), RENAME_NOREPLACE)
+                        : ::rename(tmp.c_str(), path.c_str());
+  if (moved != 0) {
+    const int err = errno;
     std::string e = errno_text();
     ::unlink(tmp.c_str());
+    if (err == EEXIST) return make_error(already_exists(path));
     return make_error(path.string() + ": cannot rename into place: " + e);
   }
   return Status::Ok();
 }
 
-Status write_text_atomic(const std::filesystem::path& path, std::string_view text) {
-  return write_file_atomic(path, {reinterpret_cast<const unsigned char*>(text.data()), text.size()});
+Status write_text_atomic(const std::filesystem::path& path, std::string_view text, Overwrite overwrite) {
+  return write_file_atomic(path, {reinterpret_cast<const unsigned char*>(text.data()), text.size()}, overwrite);
 }
 
 }  // namespace tl

@@ -63,8 +63,22 @@ Result<std::vector<unsigned char>> read_binary_file(const std::filesystem::path&
 // test change a file underneath a loader at a chosen point.
 void set_read_hook_for_testing(std::function<void(const std::filesystem::path&, std::uint64_t)> hook);
 
-// Atomic write: temporary file in the same folder, fsync, rename. A failure leaves no partial file.
-Status write_file_atomic(const std::filesystem::path& path, std::span<const unsigned char> bytes);
-Status write_text_atomic(const std::filesystem::path& path, std::string_view text);
+// Whether a write may replace an existing file. Replace never replaces anything but a regular file
+// (a device node, FIFO or folder in the way is an error).
+enum class Overwrite { Refuse, Replace };
+
+// Before any work: `path` can be written. Its folder exists and is a folder, `path` is not a folder
+// or another non-regular file, and (with Refuse) it does not exist. Errors name the path and say
+// what to do ("... already exists (use --force to replace it)").
+Status check_output_path(const std::filesystem::path& path, Overwrite overwrite);
+
+// Atomic write: temporary file in the same folder (`<name>.tmp-<pid>-<n>`), fsync, rename. A
+// failure leaves no partial file; temporaries that dead processes left for the same target
+// (killed mid-write) are removed first. With Refuse the rename is RENAME_NOREPLACE, so of two
+// writers racing for one name exactly one succeeds and the other gets "already exists".
+Status write_file_atomic(const std::filesystem::path& path, std::span<const unsigned char> bytes,
+                         Overwrite overwrite = Overwrite::Replace);
+Status write_text_atomic(const std::filesystem::path& path, std::string_view text,
+                         Overwrite overwrite = Overwrite::Replace);
 
 }  // namespace tl

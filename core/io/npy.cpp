@@ -154,8 +154,8 @@ std::vector<unsigned char> serialize_npy(std::span<const std::int64_t> shape, st
 }
 
 Status write_npy(const std::filesystem::path& path, std::span<const std::int64_t> shape, std::span<const double> data,
-                 NpyType type) {
-  return write_file_atomic(path, serialize_npy(shape, data, type));
+                 NpyType type, Overwrite overwrite) {
+  return write_file_atomic(path, serialize_npy(shape, data, type), overwrite);
 }
 
 }  // namespace tl

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/io/file_util.h"
 #include "core/util/result.h"
 
 namespace tl {
@@ -28,7 +29,8 @@ Result<NpyArray> read_npy(const std::filesystem::path& path);
 enum class NpyType { Float32, Float64 };
 // Atomic: writes to a temporary file beside `path`, then renames.
 Status write_npy(const std::filesystem::path& path, std::span<const std::int64_t> shape,
-                 std::span<const double> data, NpyType type = NpyType::Float32);
+                 std::span<const double> data, NpyType type = NpyType::Float32,
+                 Overwrite overwrite = Overwrite::Replace);
 // Serialises to bytes (used by write_npy and tests).
 std::vector<unsigned char> serialize_npy(std::span<const std::int64_t> shape, std::span<const double> data,
                                          NpyType type = NpyType::Float32);

@@ -33,6 +33,8 @@ CliRun run(const std::string& args) {
   return r;
 }
 
+// A path under the test folder. Commands refuse to replace files without --force, so tests that
+// write a file again (or run again over an earlier run's files) say --force.
 std::string tmp(const std::string& name) {
   std::filesystem::path dir = std::filesystem::path(TL_TEST_TMP_DIR) / "cli";
   std::filesystem::create_directories(dir);
@@ -81,7 +83,7 @@ TEST(Cli, PredictNextToken) {
 
 TEST(Cli, ForwardDumpMatchesShapes) {
   std::string dir = tmp("dump_gpt2");
-  CliRun r = run("forward --model " + kRef + "tiny-gpt2 --ids 794,148,462,369,857,597,119 --dump " + dir);
+  CliRun r = run("forward --model " + kRef + "tiny-gpt2 --ids 794,148,462,369,857,597,119 --force --dump " + dir);
   ASSERT_EQ(r.status, 0) << r.out;
   auto hs = tl::read_npy(dir + "/hidden_states.npy");
   ASSERT_TRUE(hs.ok());
@@ -111,7 +113,7 @@ TEST(Cli, MethodsListsTheRegistry) {
 TEST(Cli, AnalyzeWritesNpyCsvJson) {
   for (std::string ext : {"npy", "csv", "json"}) {
     std::string out = tmp("tl_in." + ext);
-    CliRun r = run("analyze --text 'Once upon a time' --method tensorlens-in --through 2 --quiet --out " + out);
+    CliRun r = run("analyze --text 'Once upon a time' --method tensorlens-in --through 2 --quiet --force --out " + out);
     ASSERT_EQ(r.status, 0) << r.out;
     ASSERT_TRUE(std::filesystem::exists(out)) << out;
   }
@@ -129,12 +131,12 @@ TEST(Cli, AnalyzeWritesNpyCsvJson) {
 // (simulated), the forward and then the analysis finish on the CPU and each says why in one line.
 TEST(Cli, AnalyzeOnGpuFallsBackToTheCpuWithTheReason) {
   const std::string out = tmp("tl_gpu_fallback.npy");
-  CliRun r = run("analyze --text 'Once upon a time' --method tensorlens-in --device gpu --out " + out);
+  CliRun r = run("analyze --text 'Once upon a time' --method tensorlens-in --device gpu --force --out " + out);
   ASSERT_EQ(r.status, 0) << r.out;
   if (r.out.find("GPU unavailable") != std::string::npos) GTEST_SKIP() << "no Vulkan: " << r.out;
   EXPECT_EQ(r.out.find("GPU forward failed"), std::string::npos) << r.out;
   setenv("TL_GPU_SIMULATE", "oom", 1);
-  r = run("analyze --text 'Once upon a time' --method tensorlens-in --device gpu --out " + out);
+  r = run("analyze --text 'Once upon a time' --method tensorlens-in --device gpu --force --out " + out);
   unsetenv("TL_GPU_SIMULATE");
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("forward on the CPU (the GPU forward failed: out of device memory"), std::string::npos)
@@ -145,13 +147,13 @@ TEST(Cli, AnalyzeOnGpuFallsBackToTheCpuWithTheReason) {
 
 TEST(Cli, BlockWritesDxD) {
   std::string out = tmp("block.npy");
-  CliRun r = run("block --text 'Once upon a time' --pair 3,1 --quiet --out " + out);
+  CliRun r = run("block --text 'Once upon a time' --pair 3,1 --quiet --force --out " + out);
   ASSERT_EQ(r.status, 0) << r.out;
   auto b = tl::read_npy(out);
   ASSERT_TRUE(b.ok());
   EXPECT_EQ(b->shape, (std::vector<std::int64_t>{64, 64}));
   std::string out2 = tmp("block_jac.npy");
-  r = run("block --text 'Once upon a time' --pair 3,1 --true-jacobian --quiet --out " + out2);
+  r = run("block --text 'Once upon a time' --pair 3,1 --true-jacobian --quiet --force --out " + out2);
   ASSERT_EQ(r.status, 0) << r.out;
 }
 
@@ -201,8 +203,9 @@ void expect_provenance(const std::string& figure, const std::string& method, con
 
 TEST(Cli, RenderWritesPngSvgPdfWithProvenance) {
   const std::string text = "Once upon a time";
-  std::filesystem::remove_all(tmp("render"));
-  std::filesystem::create_directories(tmp("render"));
+  const std::string render_dir = tmp("render");
+  std::filesystem::remove_all(render_dir);
+  std::filesystem::create_directories(render_dir);
   const std::string png = tmp("render/lens.png"), svg = tmp("render/lens.svg"), pdf = tmp("render/lens.pdf");
   CliRun r = run("render --text '" + text + "' --method tensorlens-in --through 2 --size 800x600 --dpi 96 --quiet --out " + png);
   ASSERT_EQ(r.status, 0) << r.out;
@@ -240,7 +243,7 @@ TEST(Cli, RenderWritesPngSvgPdfWithProvenance) {
   EXPECT_EQ(nlohmann::json::parse(read_all(png + ".provenance.json"))["text"], "Lily");
   // No temporary files left behind by the atomic writes.
   int files = 0;
-  for (const auto& e : std::filesystem::directory_iterator(tmp("render"))) {
+  for (const auto& e : std::filesystem::directory_iterator(render_dir)) {
     (void)e;
     ++files;
   }
@@ -349,7 +352,7 @@ TEST(Cli, EvalPerturbationWritesJsonMarkdownAndPlot) {
   const std::string json = tmp("eval_p.json"), md = tmp("eval_p.md"), png = tmp("eval_p.png");
   std::filesystem::remove(png);
   CliRun r = run("eval perturbation --sentences " + sentences + " --methods rollout,tensorlens-in-out,random --paired-with rollout --resamples 50 --out " +
-                 json + " --markdown " + md + " --plot " + png);
+                 json + " --markdown " + md + " --plot " + png + " --force");
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("| rollout |"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("Paired differences"), std::string::npos) << r.out;
@@ -372,7 +375,7 @@ TEST(Cli, EvalPerturbationWritesJsonMarkdownAndPlot) {
 TEST(Cli, EvalIdentifiabilityAndRelations) {
   const std::string sentences = write_tmp("eval_id.txt", "Once upon a time\nLily was happy. She\n");
   const std::string json = tmp("eval_id.json");
-  CliRun r = run("eval identifiability --quiet --sentences " + sentences + " --out " + json);
+  CliRun r = run("eval identifiability --quiet --force --sentences " + sentences + " --out " + json);
   ASSERT_EQ(r.status, 0) << r.out;
   std::ifstream in(json);
   const auto j = nlohmann::json::parse(in);
@@ -381,7 +384,7 @@ TEST(Cli, EvalIdentifiabilityAndRelations) {
 
   const std::string rel = write_tmp("eval_rel.txt", "relation: pronoun\ntemplate: {} was happy.\nLily -> She\nTim -> He\nSue -> She\n");
   const std::string rjson = tmp("eval_rel.json");
-  r = run("eval relations --quiet --relations " + rel + " --layers 3 --out " + rjson);
+  r = run("eval relations --quiet --force --relations " + rel + " --layers 3 --out " + rjson);
   ASSERT_EQ(r.status, 0) << r.out;
   std::ifstream rin(rjson);
   const auto rj = nlohmann::json::parse(rin);
@@ -449,4 +452,33 @@ TEST(Cli, ParseErrorsAreOneLineWithStatusOne) {
   }
   CliRun help = run("analyze --help");
   EXPECT_EQ(help.status, 0) << help.out;
+}
+
+// Output paths are checked before the computation and never replaced without --force.
+TEST(Cli, OutputsAreCheckedFirstAndNeverReplacedWithoutForce) {
+  const std::string out = tmp("force-map.csv");
+  std::filesystem::remove(out);
+  const std::string args = "analyze --text 'Once upon a time' --method rollout --quiet --out " + out;
+  CliRun first = run(args);
+  ASSERT_EQ(first.status, 0) << first.out;
+  CliRun second = run(args);
+  EXPECT_EQ(second.status, 1) << second.out;
+  EXPECT_NE(second.out.find("already exists (use --force"), std::string::npos) << second.out;
+  CliRun forced = run(args + " --force");
+  EXPECT_EQ(forced.status, 0) << forced.out;
+  for (const std::string& bad : {tmp("x.txt"), tmp("no-such-dir") + "/x.csv", std::string("/dev/null.csv")}) {
+    CliRun r = run("analyze --text 'Once upon a time' --method rollout --quiet --out " + bad);
+    EXPECT_EQ(r.status, 1) << bad << ": " << r.out;
+    EXPECT_EQ(r.out.rfind("tensorlens-cli: error: ", 0), 0u) << r.out;
+  }
+  const std::string block = tmp("force-block.npy");
+  std::filesystem::remove(block);
+  ASSERT_EQ(run("block --text 'Once upon a time' --pair 3,1 --out " + block).status, 0);
+  EXPECT_EQ(run("block --text 'Once upon a time' --pair 3,1 --out " + block).status, 1);
+  const std::string dump = tmp("force-dump");
+  std::filesystem::remove_all(dump);
+  ASSERT_EQ(run("forward --text 'Once upon a time' --dump " + dump).status, 0);
+  CliRun again = run("forward --text 'Once upon a time' --dump " + dump);
+  EXPECT_EQ(again.status, 1) << again.out;
+  EXPECT_EQ(run("forward --text 'Once upon a time' --dump " + dump + " --force").status, 0);
 }
