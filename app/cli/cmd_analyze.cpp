@@ -104,7 +104,9 @@ void register_analyze(CLI::App& app) {
   cmd->add_option("--out", opts->out, "output file: .npy, .csv or .json")->required();
   cmd->add_flag("--force", opts->force, "replace the output file if it exists");
   cmd->callback([opts] {
-    if (!find_method(opts->method)) throw CliError("unknown method '" + opts->method + "' (see `tensorlens-cli methods`)");
+    const MethodInfo* info = find_method(opts->method);
+    if (!info) throw CliError("unknown method '" + opts->method + "' (see `tensorlens-cli methods`)");
+    if (opts->head >= 0 && !info->per_head) throw CliError(opts->method + " has no heads: drop --head");
     // The target is checked before the computation, which may take minutes.
     const std::string ext = std::filesystem::path(opts->out).extension().string();
     if (ext != ".npy" && ext != ".csv" && ext != ".json")

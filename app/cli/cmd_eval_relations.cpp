@@ -31,8 +31,6 @@ void register_eval_relations(CLI::App& eval) {
     for (const std::string* out : {&o->out, &o->markdown})
       if (!out->empty()) check_output(*out, o->force);
     const engine::SessionPtr session = o->model.open_session({});
-    const Model* model = &session->model();
-    const Tokenizer& tok = *session->tokenizer();
     auto relations = eval::read_relations_file(o->relations);
     if (!relations) throw CliError(relations.error().message);
     o->r.layers = o->layers;

@@ -159,8 +159,13 @@ MethodInputs Session::inputs(const Analysis& analysis) const {
 }
 
 namespace {
-MethodRequest with_precision(MethodRequest req, Precision precision) {
-  if (precision == Precision::Float64 && !req.options.contains("precision")) req.options["precision"] = "float64";
+// A float64 Session asks the methods that have a precision option (the TensorLens engine) for
+// float64; the others follow the Trace's precision.
+MethodRequest with_precision(MethodRequest req, std::string_view method, Precision precision) {
+  const MethodInfo* info = find_method(method);
+  if (precision == Precision::Float64 && info && info->options.find("precision=") != std::string_view::npos &&
+      !req.options.contains("precision"))
+    req.options["precision"] = "float64";
   return req;
 }
 }  // namespace
@@ -168,7 +173,7 @@ MethodRequest with_precision(MethodRequest req, Precision precision) {
 Result<MethodOutput> Session::compute(const Analysis& analysis, std::string_view method, const MethodRequest& request,
                                       Progress* progress) const {
   if (!analysis.trace) return make_error("no forward pass yet");
-  const MethodRequest req = with_precision(request, device_->precision());
+  const MethodRequest req = with_precision(request, method, device_->precision());
   return device_->run([&](Backend& b) {
     MethodInputs in = inputs(analysis);
     in.backend = &b;
@@ -188,7 +193,7 @@ Result<Map> Session::compute_map(const Analysis& analysis, const MapChoice& choi
 Result<LayerSeries> Session::series(const Analysis& analysis, std::string_view method, Scope scope,
                                     const MethodRequest& base, Progress* progress) const {
   if (!analysis.trace) return make_error("no forward pass yet");
-  const MethodRequest req = with_precision(base, device_->precision());
+  const MethodRequest req = with_precision(base, method, device_->precision());
   return device_->run([&](Backend& b) {
     MethodInputs in = inputs(analysis);
     in.backend = &b;

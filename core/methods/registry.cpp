@@ -1,6 +1,9 @@
 #include "core/methods/registry.h"
 
+#include <algorithm>
 #include <array>
+#include <cmath>
+#include <regex>
 
 #include "core/methods/method_impls.h"
 
@@ -193,6 +196,84 @@ const MethodInfo* find_method(std::string_view name) {
   return nullptr;
 }
 
+namespace {
+
+// Ranges beyond the help line's types: values that would make a method run for hours or mean nothing.
+struct OptionRange {
+  std::string_view key;
+  double lo, hi;
+};
+constexpr OptionRange kOptionRanges[] = {
+    {"steps", 1, 4096},                        // integrated gradients: path points
+    {"top_k", 1, 100},                         // logit lens: tokens per cell
+    {"memory_budget", 1 << 20, 1099511627776.0},  // 1 MiB .. 1 TiB
+};
+
+}  // namespace
+
+std::vector<MethodOption> method_options(const MethodInfo& info) {
+  // The help line reads "key=default (a|b|c) key2=default ...": a key is a word followed by '='.
+  std::vector<MethodOption> out;
+  static const std::regex item(R"(([a-z_]+)=(\S+)(?:\s+\(([^)]*)\))?)");
+  const std::string line(info.options);
+  for (auto it = std::sregex_iterator(line.begin(), line.end(), item); it != std::sregex_iterator(); ++it) {
+    MethodOption o;
+    o.key = (*it)[1].str();
+    o.fallback = (*it)[2].str();
+    const std::string values = (*it)[3].str();
+    if (!values.empty() && values.find(':') == std::string::npos && values.find(' ') == std::string::npos &&
+        values.find('|') != std::string::npos) {
+      std::size_t start = 0;
+      while (start <= values.size()) {
+        const std::size_t bar = values.find('|', start);
+        o.choices.push_back(values.substr(start, bar == std::string::npos ? std::string::npos : bar - start));
+        if (bar == std::string::npos) break;
+        start = bar + 1;
+      }
+    }
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+Status check_method_options(const MethodInfo& info, const nlohmann::json& options) {
+  if (options.is_null()) return Status::Ok();
+  const std::string name(info.name);
+  if (!options.is_object()) return make_error(name + ": options must be key=value pairs");
+  const std::vector<MethodOption> known = method_options(info);
+  std::string known_list;
+  for (const MethodOption& o : known) known_list += (known_list.empty() ? "" : ", ") + o.key;
+  for (const auto& [key, value] : options.items()) {
+    const auto it = std::find_if(known.begin(), known.end(), [&](const MethodOption& o) { return o.key == key; });
+    if (it == known.end()) {
+      return make_error(name + ": unknown option '" + key + "' (" +
+                        (known.empty() ? name + " takes no options" : "its options: " + known_list) + ")");
+    }
+    const std::string shown = value.is_string() ? value.get<std::string>() : value.dump();
+    if (!it->choices.empty()) {
+      if (!value.is_string() || std::find(it->choices.begin(), it->choices.end(), value.get<std::string>()) == it->choices.end()) {
+        std::string choices;
+        for (const auto& c : it->choices) choices += (choices.empty() ? "" : "|") + c;
+        return make_error(name + ": option " + key + "=" + shown + " is not one of " + choices);
+      }
+      continue;
+    }
+    const bool integer_default = !it->fallback.empty() && it->fallback.find_first_not_of("0123456789") == std::string::npos;
+    if (integer_default && !value.is_number_integer())
+      return make_error(name + ": option " + key + "=" + shown + " is not an integer");
+    for (const OptionRange& r : kOptionRanges) {
+      if (r.key != key || !value.is_number()) continue;
+      const double v = value.get<double>();
+      if (!std::isfinite(v) || v < r.lo || v > r.hi) {
+        char range[96];
+        std::snprintf(range, sizeof range, "%.0f..%.0f", r.lo, r.hi);
+        return make_error(name + ": option " + key + "=" + shown + " is outside " + range);
+      }
+    }
+  }
+  return Status::Ok();
+}
+
 std::string needs_label(unsigned needs) {
   std::string s;
   auto add = [&](const char* what) { s += s.empty() ? what : std::string(", ") + what; };
@@ -218,6 +299,9 @@ Result<MethodOutput> compute_method(std::string_view name, const MethodInputs& i
     return make_error(std::string(name) + ": the trace does not come from this model");
   }
   const MethodInfo& info = entry->info;
+  // Every option is checked against the method's help line: unknown keys, values outside their
+  // choices or ranges are errors, never silently replaced by a default.
+  if (Status ok = check_method_options(info, request.options); !ok) return ok.error();
   if (info.explains_prediction && !info.per_layer && request.scope != Scope::EndToEnd) {
     return make_error(std::string(name) + " explains the model's output: it is end to end only");
   }

@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/methods/method.h"
 #include "core/util/progress.h"
@@ -43,6 +44,17 @@ struct MethodInfo {
   unsigned needs = kNeedsTraceOnly;
   std::string_view options;      // help line: "key=default (values) ..."; empty when none
 };
+
+// One option of a method, read from its help line (MethodInfo::options).
+struct MethodOption {
+  std::string key;
+  std::string fallback;              // the default as written ("32", "gate", "<neutral>")
+  std::vector<std::string> choices;  // "(a|b|c)" after the default; empty: any value of its type
+};
+std::vector<MethodOption> method_options(const MethodInfo& info);
+// Errors: an unknown key (naming the known ones), a value not among the choices, a non-integer
+// where the default is an integer, a value outside its range (steps 1..4096, top_k 1..100, ...).
+Status check_method_options(const MethodInfo& info, const nlohmann::json& options);
 
 // Every method, in display order.
 std::span<const MethodInfo> method_registry();

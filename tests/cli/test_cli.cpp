@@ -444,7 +444,10 @@ TEST(Cli, AnalyzeIsBitIdenticalToTheEngineSession) {
 // Parse errors follow the one-line convention of every error: the prefix, one line, status 1;
 // --help still exits 0.
 TEST(Cli, ParseErrorsAreOneLineWithStatusOne) {
-  for (const char* args : {"analyze --no-such-flag", "analyze --text hi", "no-such-command", "predict --top zero"}) {
+  for (const char* args : {"analyze --no-such-flag", "analyze --text hi", "no-such-command", "predict --top zero",
+                           "analyze --text hi --method rollout --head 2 --out x.npy",
+                           "analyze --text hi --method tensorlens-in --option stratgy=full --out /tmp/tl-never.npy",
+                           "analyze --text hi --method integrated-gradients --option steps=-3 --out /tmp/tl-never.npy"}) {
     CliRun r = run(args);
     EXPECT_EQ(r.status, 1) << args << ": " << r.out;
     EXPECT_EQ(r.out.rfind("tensorlens-cli: error: ", 0), 0u) << args << ": " << r.out;

@@ -126,3 +126,39 @@ TEST(EngineSession, NormalisedChoiceIsValidForTheModel) {
 
 }  // namespace
 }  // namespace tl::engine
+
+namespace tl::engine {
+namespace {
+
+// Every option is checked against the method's help line: unknown keys and values outside their
+// choices or ranges are errors, never silently replaced by a default.
+TEST(MethodOptions, UnknownKeysAndBadValuesAreErrors) {
+  SessionPtr s = embedded();
+  auto a = s->analyse(kText);
+  ASSERT_TRUE(a.ok());
+  auto with = [&](const char* method, nlohmann::json options) {
+    MapChoice c{.method = method};
+    c.options = std::move(options);
+    return s->compute_map(*a, c);
+  };
+  auto typo = with("tensorlens-in", {{"stratgy", "full"}});
+  ASSERT_FALSE(typo.ok());
+  EXPECT_NE(typo.error().message.find("unknown option 'stratgy'"), std::string::npos) << typo.error().message;
+  EXPECT_NE(typo.error().message.find("strategy"), std::string::npos) << "names the known options";
+  auto none = with("rollout", {{"steps", 3}});
+  ASSERT_FALSE(none.ok());
+  EXPECT_NE(none.error().message.find("takes no options"), std::string::npos) << none.error().message;
+  auto choice = with("tensorlens-in", {{"gated", "both"}});
+  ASSERT_FALSE(choice.ok());
+  EXPECT_NE(choice.error().message.find("gate|up|symmetric"), std::string::npos) << choice.error().message;
+  for (nlohmann::json steps : {nlohmann::json(-3), nlohmann::json(0), nlohmann::json(1000000000), nlohmann::json(2.5),
+                               nlohmann::json("many")}) {
+    auto r = with("integrated-gradients", {{"steps", steps}});
+    EXPECT_FALSE(r.ok()) << steps.dump();
+  }
+  EXPECT_TRUE(with("integrated-gradients", {{"steps", 4}, {"baseline", "neutral"}}).ok());
+  EXPECT_TRUE(with("tensorlens-in", {{"strategy", "row-slices"}, {"precision", "float64"}}).ok());
+}
+
+}  // namespace
+}  // namespace tl::engine
